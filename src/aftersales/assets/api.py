@@ -1,0 +1,122 @@
+"""REST endpoints for the installed base."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Path, Query, Router, Schema
+from pydantic import Field
+
+from aftersales.api.schemas import ErrorOut, StrictSchema, Text
+from aftersales.core.errors import NotFound, ValidationFailed
+from aftersales.core.models import User
+from aftersales.customers.models import Address
+from aftersales.customers.selectors import customer_get_for_user, visible_customers
+from aftersales.tickets.selectors import decode_cursor, encode_cursor
+
+from . import services
+from .models import InstalledProduct, ProductModel
+
+router = Router(tags=["installed products"])
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class InstalledProductIn(StrictSchema):
+    serial_number: Text(64, 1)  # type: ignore[valid-type]
+    product_model: Text(40, 1)  # type: ignore[valid-type]
+    customer: int = Field(gt=0, lt=2**62)
+    address: int | None = Field(default=None, gt=0, lt=2**62)
+    purchased_on: dt.date | None = None
+    installed_on: dt.date | None = None
+    notes: Text(5000) = ""  # type: ignore[valid-type]
+
+
+class InstalledProductOut(Schema):
+    id: int
+    serial_number: str
+    product_model: str
+    product_name: str
+    category: str
+    customer_id: int
+    address_id: int | None
+    purchased_on: dt.date | None
+    installed_on: dt.date | None
+    warranty_months: int
+    warranty_ends_on: dt.date | None
+    warranty_status: str
+
+
+class InstalledProductPageOut(Schema):
+    items: list[InstalledProductOut]
+    next_cursor: str | None
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def installed_product_out(product: InstalledProduct) -> dict:
+    model = product.product_model
+    return {
+        "id": product.pk, "serial_number": product.serial_number, "product_model": model.code,
+        "product_name": model.display_name, "category": model.category, "customer_id": product.customer_id,
+        "address_id": product.address_id, "purchased_on": product.purchased_on, "installed_on": product.installed_on,
+        "warranty_months": model.warranty_months, "warranty_ends_on": product.warranty_ends_on,
+        "warranty_status": product.warranty_status(),
+    }
+
+
+def _visible(user: User) -> QuerySet[InstalledProduct]:
+    return InstalledProduct.objects.filter(customer__in=visible_customers(user)).select_related("product_model")
+
+
+@router.get("", response={200: InstalledProductPageOut, **ERRORS}, summary="List installed products")
+def list_installed_products(
+    request: HttpRequest,
+    customer: int | None = Query(None, gt=0, lt=2**62),
+    serial_number: Text(64) | None = None,  # type: ignore[valid-type]
+    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    limit: int = Query(25, ge=1, le=100),
+) -> Any:
+    qs = _visible(_user(request))
+    if customer is not None:
+        qs = qs.filter(customer_id=customer)
+    if serial_number:
+        qs = qs.filter(serial_number=serial_number)
+    if cursor:
+        qs = qs.filter(id__lt=decode_cursor(cursor))
+    rows = list(qs.order_by("-id")[: limit + 1])
+    page = rows[:limit]
+    return {"items": [installed_product_out(p) for p in page],
+            "next_cursor": encode_cursor(page[-1].pk) if len(rows) > limit else None}
+
+
+@router.post("", response={201: InstalledProductOut, **ERRORS}, summary="Register an installed product")
+def register_installed_product(request: HttpRequest, payload: InstalledProductIn) -> Any:
+    user = _user(request)
+    customer = customer_get_for_user(user=user, customer_id=payload.customer)
+    model = ProductModel.objects.filter(code=payload.product_model).first()
+    if model is None:
+        raise ValidationFailed(details={"product_model": _("No product model with this code.")})
+    address = None
+    if payload.address is not None:
+        address = Address.objects.filter(pk=payload.address, customer=customer).first()
+        if address is None:
+            raise ValidationFailed(details={"address": _("No such address for this customer.")})
+    product = services.installed_product_register(
+        actor=user, customer=customer, product_model=model, serial_number=payload.serial_number,
+        purchased_on=payload.purchased_on, installed_on=payload.installed_on, address=address, notes=payload.notes,
+    )
+    return 201, installed_product_out(product)
+
+
+@router.get("/{product_id}", response={200: InstalledProductOut, **ERRORS}, summary="Read an installed product")
+def read_installed_product(request: HttpRequest, product_id: int = Path(..., gt=0, lt=2**62)) -> Any:
+    product = _visible(_user(request)).filter(pk=product_id).first()
+    if product is None:
+        raise NotFound()
+    return installed_product_out(product)

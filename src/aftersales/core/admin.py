@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApiToken, AuditEvent, Region, Team, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "display_name", "role", "email", "is_active")
+    list_filter = ("role", "is_active", "teams")
+    search_fields = ("username", "display_name", "email", "phone")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("Service organisation"), {"fields": ("role", "display_name", "phone", "preferred_language", "regions", "skills")}),
+    )
+    filter_horizontal = ("regions", "groups", "user_permissions")
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name", "name_en")
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "lead", "is_active")
+    list_filter = ("kind", "is_active")
+    filter_horizontal = ("members", "regions")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "actor", "action", "object_type", "object_id", "object_label")
+    list_filter = ("action", "object_type")
+    search_fields = ("object_id", "object_label", "action")
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "is_active")
+    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")

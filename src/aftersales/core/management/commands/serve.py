@@ -1,0 +1,67 @@
+"""Run web, worker and scheduler together: the embedded default of one machine."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve the platform: gunicorn web server, a Celery worker and the Celery scheduler."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--no-worker", action="store_true", help="serve the web only")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "AFTERSALES_DATA_DIR": str(settings.DATA_DIR)}
+        commands = [
+            [
+                sys.executable, "-m", "gunicorn", "aftersales.wsgi:application",
+                "--bind", f"{options['host']}:{options['port']}",
+                "--workers", str(options["web_workers"]), "--threads", str(options["threads"]),
+                "--worker-class", "gthread", "--access-logfile", "-", "--graceful-timeout", "10",
+            ],
+        ]
+        if not options["no_worker"]:
+            commands.append(
+                [
+                    sys.executable, "-m", "celery", "-A", "aftersales", "worker", "--beat",
+                    "--loglevel", "INFO", "--pool", "threads", "--concurrency", "2",
+                    "--schedule", str(settings.DATA_DIR / "celerybeat-schedule"),
+                ]
+            )
+        processes = [subprocess.Popen(command, env=env) for command in commands]  # noqa: S603
+        self.stdout.write(f"aftersales serving on http://{options['host']}:{options['port']}/")
+
+        def stop(_signum: int, _frame: Any) -> None:
+            for process in processes:
+                if process.poll() is None:
+                    process.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+        finally:
+            stop(signal.SIGTERM, None)
+            deadline = time.monotonic() + 15
+            for process in processes:
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        failed = [p.returncode for p in processes if p.returncode not in (0, -signal.SIGTERM, None)]
+        if failed:
+            raise SystemExit(failed[0])

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse bodies over the configured size with 413 before anything reads them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.AFTERSALES_MAX_REQUEST_BYTES:
+            return JsonResponse(
+                {
+                    "code": "payload_too_large",
+                    "message": _("The request is too large."),
+                    "details": {"max_bytes": settings.AFTERSALES_MAX_REQUEST_BYTES},
+                },
+                status=413,
+            )
+        return self.get_response(request)

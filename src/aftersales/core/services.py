@@ -1,0 +1,115 @@
+"""Writes of the core app: audit records, API tokens, numbers."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .errors import NotAuthenticated, NotFound
+from .models import ApiToken, AuditEvent, NumberSequence, User, hash_token
+
+TOKEN_PREFIX = "as_"
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, models.Model):
+        return value.pk
+    return str(value)
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    obj: models.Model,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        occurred_at=timezone.now(),
+        actor=actor if actor is not None and actor.pk else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_label=str(obj)[:200],
+        before=_json_safe(before or {}),
+        after=_json_safe(after or {}),
+    )
+
+
+def changed_fields(obj: models.Model, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split requested changes into (before, after) for the fields whose value really changes."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for field, new_value in changes.items():
+        old_value = getattr(obj, field)
+        if old_value != new_value:
+            before[field] = old_value
+            after[field] = new_value
+    return before, after
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str = "", actor: User | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored and shown only now."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw))
+    audit_record(actor=actor, obj=token, action="api_token.create", after={"user": user.username, "name": name})
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User | None) -> None:
+    updated = ApiToken.objects.filter(pk=token.pk, is_active=True).update(is_active=False)
+    if updated != 1:
+        raise NotFound()
+    audit_record(actor=actor, obj=token, action="api_token.revoke", before={"is_active": True}, after={"is_active": False})
+
+
+def api_token_authenticate(*, raw: str) -> User:
+    """Resolve a bearer token to its user. Touches ``last_used_at`` at most once a minute."""
+    if not raw or len(raw) > 200:
+        raise NotAuthenticated()
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw), is_active=True).first()
+    if token is None or not token.user.is_active:
+        raise NotAuthenticated()
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def next_number(*, sequence: str) -> int:
+    """The next value of a named counter, safe under concurrent writers.
+
+    PostgreSQL uses a native sequence (no lock held until commit, so ticket creation does not
+    serialise); SQLite has one writer at a time anyway and uses a counter row.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [f"aftersales_{sequence}_seq"])
+            return int(cursor.fetchone()[0])
+    with transaction.atomic():
+        updated = NumberSequence.objects.filter(name=sequence).update(value=F("value") + 1)
+        if not updated:
+            NumberSequence.objects.create(name=sequence, value=1)
+        return int(NumberSequence.objects.get(name=sequence).value)
+
+
+def sequence_advance_to(*, sequence: str, value: int) -> None:
+    """Make the counter continue after ``value`` (after bulk loads that number rows themselves)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval(%s, GREATEST(%s, 1))", [f"aftersales_{sequence}_seq", value])
+        return
+    NumberSequence.objects.update_or_create(name=sequence, defaults={"value": value})

@@ -1,0 +1,301 @@
+"""REST endpoints for tickets: thin; they parse, authorise, call a service or selector, render."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import File, Form, Path, Query, Router
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from aftersales.api.schemas import ErrorOut, Text
+from aftersales.assets.models import InstalledProduct
+from aftersales.core.errors import NotFound, PermissionDenied, ValidationFailed
+from aftersales.core.idempotency import request_fingerprint, run_idempotent
+from aftersales.core.models import Region, Team, User
+from aftersales.core.roles import Capability
+from aftersales.customers.models import Contact, Customer
+from aftersales.customers.selectors import customer_get_for_user
+
+from . import services
+from .models import Attachment, TicketMessage
+from .schemas import (
+    AttachmentOut,
+    ChannelIn,
+    LinkIn,
+    MergeIn,
+    MessageIn,
+    MessageOut,
+    MessagePageOut,
+    PriorityIn,
+    StatusIn,
+    TicketCreateIn,
+    TicketOut,
+    TicketPageOut,
+    TicketPatchIn,
+    TicketTypeIn,
+    TimelineOut,
+    TransitionIn,
+    message_out,
+    status_change_out,
+    ticket_list_item_out,
+    ticket_out,
+)
+from .selectors import (
+    TicketFilters,
+    attachments_for_user,
+    customer_id_for,
+    decode_cursor,
+    encode_cursor,
+    ticket_get_for_user,
+    ticket_list_for_user,
+    ticket_status_history,
+    ticket_thread_for_user,
+)
+
+router = Router(tags=["tickets"])
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut,
+                          415: ErrorOut, 422: ErrorOut}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _lookup(model: type, pk: int | None, field: str) -> Any:
+    if pk is None:
+        return None
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        raise ValidationFailed(details={field: _("No such record: %(id)s.") % {"id": pk}})
+    return obj
+
+
+def _staff_lookup(pk: int | None) -> User | None:
+    return _lookup(User, pk, "assignee")
+
+
+def _parse_if_match(request: HttpRequest) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 9:
+        raise ValidationFailed(details={"If-Match": _("Send the ticket's version, e.g. \"3\".")})
+    return int(value)
+
+
+def _detail(number: str, user: User) -> dict:
+    ticket = ticket_get_for_user(number=number, user=user, for_detail=True)
+    return ticket_out(ticket)
+
+
+@router.post("", response={201: TicketOut, **ERRORS}, summary="Open a ticket")
+def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
+    user = _user(request)
+
+    def produce() -> tuple[int, Any]:
+        if user.is_customer:
+            if payload.customer is not None and payload.customer != customer_id_for(user):
+                raise NotFound(details={"customer": payload.customer})
+            customer_id = customer_id_for(user)
+            if customer_id is None:
+                raise PermissionDenied()
+            customer = Customer.objects.get(pk=customer_id)
+        else:
+            if payload.customer is None:
+                raise ValidationFailed(details={"customer": _("A customer is required.")})
+            customer = customer_get_for_user(user=user, customer_id=payload.customer)
+        ticket = services.ticket_open(
+            actor=user,
+            customer=customer,
+            subject=payload.subject,
+            description=payload.description,
+            type=payload.type,
+            channel=payload.channel,
+            priority=payload.priority,
+            contact=_lookup(Contact, payload.contact, "contact"),
+            installed_product=_lookup(InstalledProduct, payload.installed_product, "installed_product"),
+            region=_lookup(Region, payload.region, "region"),
+            team=_lookup(Team, payload.team, "team"),
+            assignee=_staff_lookup(payload.assignee),
+            tags=payload.tags,
+        )
+        body = json.loads(TicketOut.model_validate(_detail(ticket.number, user)).model_dump_json())
+        return 201, body
+
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        with transaction.atomic():
+            status, body = produce()
+        return status, body
+    status, body, replayed = run_idempotent(
+        user=user, scope="POST /tickets", key=key, fingerprint=request_fingerprint(request.body), produce=produce
+    )
+    return status, body
+
+
+@router.get("", response={200: TicketPageOut, **ERRORS}, summary="List tickets (newest first, cursor paging)")
+def list_tickets(
+    request: HttpRequest,
+    status: list[StatusIn] = Query(default_factory=list),  # noqa: B008
+    type: list[TicketTypeIn] = Query(default_factory=list),  # noqa: A002,B008
+    priority: list[PriorityIn] = Query(default_factory=list),  # noqa: B008
+    channel: list[ChannelIn] = Query(default_factory=list),  # noqa: B008
+    team: int | None = Query(None, gt=0, lt=2**62),
+    assignee: int | None = Query(None, gt=0, lt=2**62),
+    unassigned: bool = False,
+    customer: int | None = Query(None, gt=0, lt=2**62),
+    region: int | None = Query(None, gt=0, lt=2**62),
+    tag: Text(40) | None = None,  # type: ignore[valid-type]
+    q: Text(200) | None = None,  # type: ignore[valid-type]
+    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    limit: int = Query(25, ge=1, le=100),
+) -> Any:
+    filters = TicketFilters(
+        status=list(status), type=list(type), priority=list(priority), channel=list(channel), team=team,
+        assignee=assignee, unassigned=unassigned, customer=customer, region=region, tag=tag, q=q,
+    )
+    page = ticket_list_for_user(user=_user(request), filters=filters, cursor=cursor, limit=limit)
+    return {"items": [ticket_list_item_out(t) for t in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/{number}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
+def read_ticket(request: HttpRequest, number: str, response: HttpResponse) -> Any:
+    body = _detail(number, _user(request))
+    response["ETag"] = f'"{body["version"]}"'
+    return body
+
+
+@router.patch("/{number}", response={200: TicketOut, **ERRORS}, summary="Edit a ticket (If-Match: version)")
+def patch_ticket(request: HttpRequest, number: str, payload: TicketPatchIn, response: HttpResponse) -> Any:
+    user = _user(request)
+    ticket = ticket_get_for_user(number=number, user=user, for_detail=True)
+    sent = payload.model_fields_set
+    expected_version = _parse_if_match(request)
+    if expected_version is None and "version" in sent:
+        expected_version = payload.version
+    resolvers = {
+        "contact": lambda v: _lookup(Contact, v, "contact"),
+        "installed_product": lambda v: _lookup(InstalledProduct, v, "installed_product"),
+        "region": lambda v: _lookup(Region, v, "region"),
+        "team": lambda v: _lookup(Team, v, "team"),
+        "assignee": _staff_lookup,
+    }
+    changes: dict[str, Any] = {}
+    for name in sent - {"version", "tags"}:
+        value = getattr(payload, name)
+        if name in resolvers:
+            changes[name] = resolvers[name](value)
+        elif value is None:
+            raise ValidationFailed(details={name: _("This field cannot be empty.")})
+        else:
+            changes[name] = value
+    tags = payload.tags if "tags" in sent else None
+    if "tags" in sent and tags is None:
+        tags = []
+    services.ticket_update(ticket=ticket, actor=user, changes=changes, expected_version=expected_version, tags=tags)
+    body = _detail(number, user)
+    response["ETag"] = f'"{body["version"]}"'
+    return body
+
+
+@router.post("/{number}/transition", response={200: TicketOut, **ERRORS}, summary="Move a ticket to another stage")
+def transition_ticket(request: HttpRequest, number: str, payload: TransitionIn) -> Any:
+    user = _user(request)
+    ticket = ticket_get_for_user(number=number, user=user)
+    expected_version = _parse_if_match(request) or payload.version
+    services.ticket_transition(ticket=ticket, actor=user, to_status=payload.to, note=payload.note,
+                               expected_version=expected_version)
+    return _detail(number, user)
+
+
+@router.get("/{number}/messages", response={200: MessagePageOut, **ERRORS}, summary="The ticket's thread")
+def list_messages(
+    request: HttpRequest, number: str, cursor: Text(100) | None = None, limit: int = Query(50, ge=1, le=200),  # type: ignore[valid-type]
+) -> Any:
+    user = _user(request)
+    ticket = ticket_get_for_user(number=number, user=user)
+    messages = ticket_thread_for_user(ticket=ticket, user=user)
+    if cursor:
+        after = decode_cursor(cursor)
+        messages = [m for m in messages if m.pk > after]
+    page = messages[:limit]
+    next_cursor = encode_cursor(page[-1].pk) if len(messages) > limit else None
+    return {"items": [message_out(m, ticket.number) for m in page], "next_cursor": next_cursor}
+
+
+@router.post("/{number}/messages", response={201: MessageOut, **ERRORS}, summary="Reply or add an internal note")
+def add_message(request: HttpRequest, number: str, payload: MessageIn) -> Any:
+    user = _user(request)
+    ticket = ticket_get_for_user(number=number, user=user)
+    message = services.ticket_add_message(ticket=ticket, actor=user, body=payload.body, kind=payload.kind,
+                                          channel="api" if not user.is_customer else "")
+    return 201, message_out(message, ticket.number)
+
+
+@router.get("/{number}/timeline", response={200: TimelineOut, **ERRORS}, summary="Stage changes with durations")
+def timeline(request: HttpRequest, number: str) -> Any:
+    ticket = ticket_get_for_user(number=number, user=_user(request))
+    return {"items": [status_change_out(c) for c in ticket_status_history(ticket=ticket)], "next_cursor": None}
+
+
+@router.post("/{number}/attachments", response={201: AttachmentOut, **ERRORS}, summary="Upload an attachment")
+def upload_attachment(
+    request: HttpRequest,
+    number: str,
+    file: File[UploadedFile],
+    message: int | None = Form(None, gt=0, lt=2**62),  # noqa: B008
+    internal: bool = Form(False),  # noqa: B008
+) -> Any:
+    user = _user(request)
+    ticket = ticket_get_for_user(number=number, user=user)
+    message_obj = None
+    if message is not None:
+        message_obj = TicketMessage.objects.filter(pk=message, ticket=ticket).first()
+        if message_obj is None:
+            raise ValidationFailed(details={"message": _("No such message on this ticket.")})
+    attachment = services.attachment_add(ticket=ticket, actor=user, upload=file, message=message_obj,
+                                         is_internal=internal and user.can(Capability.TICKET_INTERNAL_NOTE))
+    return 201, {"id": attachment.pk, "name": attachment.original_name, "content_type": attachment.content_type,
+                 "size": attachment.size, "url": f"/api/v1/tickets/{ticket.number}/attachments/{attachment.pk}"}
+
+
+@router.get("/{number}/attachments/{attachment_id}", response={404: ErrorOut}, summary="Download an attachment")
+def download_attachment(request: HttpRequest, number: str, attachment_id: int = Path(..., gt=0, lt=2**62)) -> Any:
+    user = _user(request)
+    ticket = ticket_get_for_user(number=number, user=user)
+    attachment = next((a for a in attachments_for_user(ticket=ticket, user=user) if a.pk == attachment_id), None)
+    if attachment is None:
+        raise NotFound()
+    return attachment_file_response(attachment)
+
+
+def attachment_file_response(attachment: Attachment) -> FileResponse:
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@router.post("/{number}/merge", response={200: TicketOut, **ERRORS}, summary="Merge this ticket into another")
+def merge_ticket(request: HttpRequest, number: str, payload: MergeIn) -> Any:
+    user = _user(request)
+    source = ticket_get_for_user(number=number, user=user)
+    target = ticket_get_for_user(number=payload.into, user=user)
+    services.ticket_merge(source=source, target=target, actor=user)
+    return _detail(target.number, user)
+
+
+@router.post("/{number}/links", response={200: TicketOut, **ERRORS}, summary="Link a related ticket")
+def link_ticket(request: HttpRequest, number: str, payload: LinkIn) -> Any:
+    user = _user(request)
+    ticket = ticket_get_for_user(number=number, user=user)
+    other = ticket_get_for_user(number=payload.other, user=user)
+    services.ticket_link(ticket=ticket, other=other, actor=user)
+    return _detail(ticket.number, user)

@@ -1,0 +1,46 @@
+"""Domain events the ticket services publish; higher apps (SLA, channels, feedback) subscribe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aftersales.core.models import User
+
+from .models import Ticket, TicketMessage
+
+
+@dataclass(frozen=True)
+class TicketOpened:
+    ticket: Ticket
+    actor: User | None
+
+
+@dataclass(frozen=True)
+class TicketStageChanged:
+    ticket: Ticket
+    from_status: str
+    to_status: str
+    actor: User | None
+
+
+@dataclass(frozen=True)
+class TicketUpdated:
+    ticket: Ticket
+    actor: User | None
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TicketMessageAdded:
+    ticket: Ticket
+    message: TicketMessage
+    actor: User | None
+
+
+@dataclass(frozen=True)
+class TicketMerged:
+    source: Ticket
+    target: Ticket
+    actor: User | None

@@ -1,0 +1,261 @@
+"""API input and output shapes for tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from aftersales.api.schemas import RefOut, StrictSchema, Text, UserRefOut
+
+from .lifecycle import TicketStatus, allowed_targets
+from .models import Ticket, TicketMessage, TicketStatusChange
+
+TicketTypeIn = Literal["consultation", "complaint", "repair", "installation", "maintenance", "return_exchange", "upgrade"]
+ChannelIn = Literal["phone", "web", "email", "chat", "app", "wechat", "social", "api"]
+PriorityIn = Literal["urgent", "high", "normal", "low"]
+StatusIn = Literal[
+    "new", "accepted", "diagnosing", "solution_proposed", "in_service", "waiting_on_customer", "resolved",
+    "reopened", "closed", "cancelled",
+]
+Id = int  # positive database ids; validated by Field(gt=0) where they are accepted
+
+
+class TicketCreateIn(StrictSchema):
+    subject: Text(200, 1)  # type: ignore[valid-type]
+    description: Text(20000) = ""  # type: ignore[valid-type]
+    type: TicketTypeIn = "consultation"
+    channel: ChannelIn = "api"
+    priority: PriorityIn = "normal"
+    customer: int | None = Field(default=None, gt=0, lt=2**62, description="customer id; customers omit it")
+    contact: int | None = Field(default=None, gt=0, lt=2**62)
+    installed_product: int | None = Field(default=None, gt=0, lt=2**62)
+    region: int | None = Field(default=None, gt=0, lt=2**62)
+    team: int | None = Field(default=None, gt=0, lt=2**62)
+    assignee: int | None = Field(default=None, gt=0, lt=2**62)
+    tags: list[Text(40, 1)] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+
+
+class TicketPatchIn(StrictSchema):
+    subject: Text(200, 1) | None = None  # type: ignore[valid-type]
+    description: Text(20000) | None = None  # type: ignore[valid-type]
+    type: TicketTypeIn | None = None
+    channel: ChannelIn | None = None
+    priority: PriorityIn | None = None
+    contact: int | None = Field(default=None, gt=0, lt=2**62)
+    installed_product: int | None = Field(default=None, gt=0, lt=2**62)
+    region: int | None = Field(default=None, gt=0, lt=2**62)
+    team: int | None = Field(default=None, gt=0, lt=2**62)
+    assignee: int | None = Field(default=None, gt=0, lt=2**62)
+    tags: list[Text(40, 1)] | None = Field(default=None, max_length=20)  # type: ignore[valid-type]
+    version: int | None = Field(default=None, ge=1, lt=2**31, description="alternative to the If-Match header")
+
+
+class MessageIn(StrictSchema):
+    body: Text(20000, 1)  # type: ignore[valid-type]
+    kind: Literal["reply", "note"] = "reply"
+
+
+class TransitionIn(StrictSchema):
+    to: StatusIn
+    note: Text(2000) = ""  # type: ignore[valid-type]
+    version: int | None = Field(default=None, ge=1, lt=2**31)
+
+
+class MergeIn(StrictSchema):
+    into: Text(20, 1)  # type: ignore[valid-type]
+
+
+class LinkIn(StrictSchema):
+    other: Text(20, 1)  # type: ignore[valid-type]
+
+
+class CustomerRefOut(Schema):
+    id: int
+    code: str
+    name: str
+    value_tier: str
+
+
+class ProductRefOut(Schema):
+    id: int
+    serial_number: str
+    model_code: str
+    model_name: str
+    warranty_status: str
+    warranty_ends_on: dt.date | None
+
+
+class TicketOut(Schema):
+    number: str
+    subject: str
+    description: str
+    type: str
+    channel: str
+    priority: str
+    status: str
+    version: int
+    customer: CustomerRefOut
+    customer_tier: str
+    contact_id: int | None
+    installed_product: ProductRefOut | None
+    region: RefOut | None
+    team: RefOut | None
+    assignee: UserRefOut | None
+    tags: list[str]
+    merged_into: str | None
+    close_reason: str
+    allowed_transitions: list[str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    status_changed_at: dt.datetime
+    first_responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    reopened_count: int
+
+
+class TicketListItemOut(Schema):
+    number: str
+    subject: str
+    type: str
+    channel: str
+    priority: str
+    status: str
+    version: int
+    customer: CustomerRefOut
+    team: RefOut | None
+    assignee: UserRefOut | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TicketPageOut(Schema):
+    items: list[TicketListItemOut]
+    next_cursor: str | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    url: str
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str
+    body: str
+    author: UserRefOut | None
+    is_from_customer: bool
+    channel: str
+    created_at: dt.datetime
+    attachments: list[AttachmentOut]
+
+
+class MessagePageOut(Schema):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class StatusChangeOut(Schema):
+    from_status: str
+    to_status: str
+    occurred_at: dt.datetime
+    from_stage_seconds: float | None
+    actor: UserRefOut | None
+    note: str
+
+
+class TimelineOut(Schema):
+    items: list[StatusChangeOut]
+    next_cursor: str | None
+
+
+def user_ref(user: object) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "name": str(user)}  # type: ignore[attr-defined]
+
+
+def ref(obj: object) -> dict | None:
+    if obj is None:
+        return None
+    return {"id": obj.pk, "code": obj.code, "name": obj.display_name}  # type: ignore[attr-defined]
+
+
+def customer_ref(customer: object) -> dict:
+    return {"id": customer.pk, "code": customer.code, "name": customer.name, "value_tier": customer.value_tier}  # type: ignore[attr-defined]
+
+
+def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
+    product = ticket.installed_product
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "type": ticket.type,
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "version": ticket.version,
+        "customer": customer_ref(ticket.customer),
+        "customer_tier": ticket.customer_tier,
+        "contact_id": ticket.contact_id,
+        "installed_product": None if product is None else {
+            "id": product.pk,
+            "serial_number": product.serial_number,
+            "model_code": product.product_model.code,
+            "model_name": product.product_model.display_name,
+            "warranty_status": product.warranty_status(),
+            "warranty_ends_on": product.warranty_ends_on,
+        },
+        "region": ref(ticket.region),
+        "team": ref(ticket.team),
+        "assignee": user_ref(ticket.assignee),
+        "tags": tags if tags is not None else sorted(tag.name for tag in ticket.tags.all()),
+        "merged_into": ticket.merged_into.number if ticket.merged_into_id and ticket.merged_into else None,
+        "close_reason": ticket.close_reason,
+        "allowed_transitions": [str(s) for s in allowed_targets(ticket.status)],
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "status_changed_at": ticket.status_changed_at,
+        "first_responded_at": ticket.first_responded_at,
+        "resolved_at": ticket.resolved_at,
+        "closed_at": ticket.closed_at,
+        "reopened_count": ticket.reopened_count,
+    }
+
+
+def ticket_list_item_out(ticket: Ticket) -> dict:
+    return {
+        "number": ticket.number, "subject": ticket.subject, "type": ticket.type, "channel": ticket.channel,
+        "priority": ticket.priority, "status": ticket.status, "version": ticket.version,
+        "customer": customer_ref(ticket.customer), "team": ref(ticket.team), "assignee": user_ref(ticket.assignee),
+        "created_at": ticket.created_at, "updated_at": ticket.updated_at,
+    }
+
+
+def message_out(message: TicketMessage, ticket_number: str) -> dict:
+    return {
+        "id": message.pk, "kind": message.kind, "body": message.body, "author": user_ref(message.author),
+        "is_from_customer": message.is_from_customer, "channel": message.channel, "created_at": message.created_at,
+        "attachments": [
+            {"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
+             "url": f"/api/v1/tickets/{ticket_number}/attachments/{a.pk}"}
+            for a in message.attachments.all()
+        ],
+    }
+
+
+def status_change_out(change: TicketStatusChange) -> dict:
+    return {
+        "from_status": change.from_status, "to_status": change.to_status, "occurred_at": change.occurred_at,
+        "from_stage_seconds": change.from_stage_seconds, "actor": user_ref(change.actor), "note": change.note,
+    }
+
+
+__all__ = ["TicketStatus"]

@@ -1,0 +1,185 @@
+"""Reads of tickets, always scoped to what the asking user may see."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from aftersales.core.errors import NotFound, ValidationFailed
+from aftersales.core.models import Region, User
+from aftersales.core.roles import Capability, Role
+
+from .models import Attachment, Ticket, TicketMessage, TicketStatusChange
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+
+def region_with_descendants(region_ids: list[int]) -> set[int]:
+    """The given regions and every region below them (the table is small: areas, cities)."""
+    if not region_ids:
+        return set()
+    children: dict[int | None, list[int]] = {}
+    for region_id, parent_id in Region.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(region_id)
+    found: set[int] = set()
+    stack = list(region_ids)
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def ticket_scope_for(user: User) -> Q | None:
+    """A filter for the tickets ``user`` may see; ``None`` means every ticket."""
+    if not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser or user.role in (Role.ADMIN, Role.AGENT, Role.PARTS_CLERK):
+        return None
+    if user.role == Role.SUPERVISOR:
+        team_ids = list(user.teams.values_list("id", flat=True)) + list(user.led_teams.values_list("id", flat=True))
+        region_ids = region_with_descendants(list(user.regions.values_list("id", flat=True)))
+        if not team_ids and not region_ids:
+            return None  # a supervisor of the whole organisation
+        return Q(team_id__in=team_ids) | Q(region_id__in=region_ids) | Q(assignee=user)
+    if user.role == Role.TECHNICIAN:
+        return Q(assignee=user)
+    if user.role == Role.CUSTOMER:
+        customer_id = customer_id_for(user)
+        return Q(customer_id=customer_id) if customer_id else Q(pk__in=[])
+    return Q(pk__in=[])
+
+
+def customer_id_for(user: User) -> int | None:
+    contact = getattr(user, "contact", None)
+    return contact.customer_id if contact is not None else None
+
+
+def visible_tickets(user: User) -> QuerySet[Ticket]:
+    scope = ticket_scope_for(user)
+    qs = Ticket.objects.all()
+    return qs if scope is None else qs.filter(scope)
+
+
+def ticket_get_for_user(*, number: str, user: User, for_detail: bool = False) -> Ticket:
+    """The ticket if ``user`` may see it; otherwise 404, never 403, so numbers do not leak."""
+    qs = visible_tickets(user).select_related(
+        "customer", "contact", "assignee", "team", "region", "installed_product__product_model", "merged_into"
+    )
+    if for_detail:
+        qs = qs.prefetch_related("tags")
+    ticket = qs.filter(number=number).first()
+    if ticket is None:
+        raise NotFound(details={"number": number})
+    return ticket
+
+
+def ticket_thread_for_user(*, ticket: Ticket, user: User) -> list[TicketMessage]:
+    qs = ticket.messages.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    if not user.can(Capability.TICKET_INTERNAL_NOTE):
+        qs = qs.exclude(kind=TicketMessage.Kind.NOTE)
+    return list(qs.order_by("created_at", "id"))
+
+
+def ticket_status_history(*, ticket: Ticket) -> list[TicketStatusChange]:
+    return list(ticket.status_changes.select_related("actor").order_by("occurred_at", "id"))
+
+
+def attachments_for_user(*, ticket: Ticket, user: User) -> list[Attachment]:
+    qs = ticket.attachments.order_by("id")
+    if not user.can(Capability.TICKET_INTERNAL_NOTE):
+        qs = qs.filter(is_internal=False)
+    return list(qs)
+
+
+# --- queue listing with keyset pagination -------------------------------------------------------
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+        prefix, _, value = text.partition(":")
+        if prefix != "id":
+            raise ValueError(prefix)
+        last_id = int(value)
+        if last_id < 0:
+            raise ValueError(value)
+        return last_id
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise ValidationFailed(details={"cursor": "not a cursor this server issued"}) from exc
+
+
+@dataclass
+class TicketFilters:
+    status: list[str] = field(default_factory=list)
+    type: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    team: int | None = None
+    assignee: int | None = None
+    unassigned: bool = False
+    customer: int | None = None
+    region: int | None = None
+    tag: str | None = None
+    q: str | None = None
+
+    def apply(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        conditions: dict[str, Any] = {}
+        if self.status:
+            conditions["status__in"] = self.status
+        if self.type:
+            conditions["type__in"] = self.type
+        if self.priority:
+            conditions["priority__in"] = self.priority
+        if self.channel:
+            conditions["channel__in"] = self.channel
+        if self.team is not None:
+            conditions["team_id"] = self.team
+        if self.assignee is not None:
+            conditions["assignee_id"] = self.assignee
+        if self.unassigned:
+            conditions["assignee__isnull"] = True
+        if self.customer is not None:
+            conditions["customer_id"] = self.customer
+        if self.region is not None:
+            conditions["region_id__in"] = region_with_descendants([self.region])
+        if self.tag:
+            conditions["tags__name"] = self.tag
+        qs = qs.filter(**conditions)
+        if self.q:
+            term = self.q.strip()
+            if term:
+                qs = qs.filter(Q(number__iexact=term) | Q(subject__icontains=term) | Q(customer__name__icontains=term))
+        return qs
+
+
+@dataclass
+class TicketPage:
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+def ticket_list_for_user(
+    *, user: User, filters: TicketFilters, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+) -> TicketPage:
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    qs = filters.apply(visible_tickets(user)).select_related("customer", "assignee", "team", "region")
+    if cursor:
+        qs = qs.filter(id__lt=decode_cursor(cursor))
+    rows = list(qs.order_by("-id")[: limit + 1])
+    next_cursor = encode_cursor(rows[limit - 1].pk) if len(rows) > limit else None
+    return TicketPage(items=rows[:limit], next_cursor=next_cursor)

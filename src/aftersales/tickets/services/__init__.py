@@ -1,0 +1,16 @@
+"""Every write to tickets goes through these services."""
+
+from .lifecycle import ticket_open, ticket_transition, ticket_update
+from .relations import ticket_link, ticket_merge, ticket_unlink
+from .thread import attachment_add, ticket_add_message
+
+__all__ = [
+    "attachment_add",
+    "ticket_add_message",
+    "ticket_link",
+    "ticket_merge",
+    "ticket_open",
+    "ticket_transition",
+    "ticket_unlink",
+    "ticket_update",
+]
