@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from aftersales.api.schemas import ErrorOut, StrictSchema, Text
@@ -111,7 +111,7 @@ def register_installed_product(request: HttpRequest, payload: InstalledProductIn
         actor=user, customer=customer, product_model=model, serial_number=payload.serial_number,
         purchased_on=payload.purchased_on, installed_on=payload.installed_on, address=address, notes=payload.notes,
     )
-    return 201, installed_product_out(product)
+    return Status(201, installed_product_out(product))
 
 
 @router.get("/{product_id}", response={200: InstalledProductOut, **ERRORS}, summary="Read an installed product")

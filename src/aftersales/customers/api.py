@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 from pydantic import EmailStr, Field
 
 from aftersales.api.schemas import ErrorOut, RefOut, StrictSchema, Text
@@ -119,7 +119,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
         actor=_user(request), name=payload.name, kind=payload.kind, phone=payload.phone, email=str(payload.email),
         value_tier=payload.value_tier, region=_region(payload.region), notes=payload.notes,
     )
-    return 201, customer_out(customer)
+    return Status(201, customer_out(customer))
 
 
 @router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Read a customer")

@@ -8,9 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Path, Query, Router
+from ninja import File, Form, Path, Query, Router, Status
 from ninja.files import UploadedFile
-from pydantic import Field
 
 from aftersales.api.schemas import ErrorOut, Text
 from aftersales.assets.models import InstalledProduct
@@ -132,11 +131,11 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     if key is None:
         with transaction.atomic():
             status, body = produce()
-        return status, body
+        return Status(status, body)
     status, body, replayed = run_idempotent(
         user=user, scope="POST /tickets", key=key, fingerprint=request_fingerprint(request.body), produce=produce
     )
-    return status, body
+    return Status(status, body)
 
 
 @router.get("", response={200: TicketPageOut, **ERRORS}, summary="List tickets (newest first, cursor paging)")
@@ -235,7 +234,7 @@ def add_message(request: HttpRequest, number: str, payload: MessageIn) -> Any:
     ticket = ticket_get_for_user(number=number, user=user)
     message = services.ticket_add_message(ticket=ticket, actor=user, body=payload.body, kind=payload.kind,
                                           channel="api" if not user.is_customer else "")
-    return 201, message_out(message, ticket.number)
+    return Status(201, message_out(message, ticket.number))
 
 
 @router.get("/{number}/timeline", response={200: TimelineOut, **ERRORS}, summary="Stage changes with durations")
@@ -261,8 +260,8 @@ def upload_attachment(
             raise ValidationFailed(details={"message": _("No such message on this ticket.")})
     attachment = services.attachment_add(ticket=ticket, actor=user, upload=file, message=message_obj,
                                          is_internal=internal and user.can(Capability.TICKET_INTERNAL_NOTE))
-    return 201, {"id": attachment.pk, "name": attachment.original_name, "content_type": attachment.content_type,
-                 "size": attachment.size, "url": f"/api/v1/tickets/{ticket.number}/attachments/{attachment.pk}"}
+    return Status(201, {"id": attachment.pk, "name": attachment.original_name, "content_type": attachment.content_type,
+                 "size": attachment.size, "url": f"/api/v1/tickets/{ticket.number}/attachments/{attachment.pk}"})
 
 
 @router.get("/{number}/attachments/{attachment_id}", response={404: ErrorOut}, summary="Download an attachment")
