@@ -1,0 +1,44 @@
+"""Schemathesis drives every endpoint of the OpenAPI document with generated input.
+
+Whatever it sends, the API must answer with a documented status and never with a server error.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
+
+from aftersales.core.roles import Role
+from aftersales.core.services import api_token_create
+from aftersales.tickets.services import ticket_open
+from tests.factories import CustomerFactory, InstalledProductFactory, UserFactory
+
+
+@pytest.fixture
+def api_schema(db):
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture
+def bearer(db):
+    admin = UserFactory(role=Role.ADMIN, username="fuzz-admin@example.com")
+    customer = CustomerFactory()
+    InstalledProductFactory(customer=customer)
+    ticket_open(actor=admin, customer=customer, subject="fuzz target")
+    _token, raw = api_token_create(user=admin)
+    return {"Authorization": f"Bearer {raw}"}
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
+def test_no_input_makes_the_api_fail(case, bearer):
+    case.call_and_validate(headers=bearer, checks=[not_a_server_error, status_code_conformance, content_type_conformance])
