@@ -5,6 +5,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from aftersales.api.schemas import ErrorOut
+
 router = Router(tags=["me"])
 
 
@@ -16,7 +18,7 @@ class MeOut(Schema):
     capabilities: list[str]
 
 
-@router.get("me", response=MeOut, summary="Who the token belongs to")
+@router.get("me", response={200: MeOut, 401: ErrorOut}, summary="Who the token belongs to")
 def me(request: HttpRequest) -> Any:
     from aftersales.core.roles import ROLE_CAPABILITIES
 

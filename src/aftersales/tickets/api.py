@@ -264,7 +264,7 @@ def upload_attachment(
                  "size": attachment.size, "url": f"/api/v1/tickets/{ticket.number}/attachments/{attachment.pk}"})
 
 
-@router.get("/{number}/attachments/{attachment_id}", response={404: ErrorOut}, summary="Download an attachment")
+@router.get("/{number}/attachments/{attachment_id}", response=ERRORS, summary="Download an attachment")
 def download_attachment(request: HttpRequest, number: str, attachment_id: int = Path(..., gt=0, lt=2**62)) -> Any:
     user = _user(request)
     ticket = ticket_get_for_user(number=number, user=user)
