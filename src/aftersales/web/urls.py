@@ -1,11 +1,30 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from .views import auth, call, console, console_actions, files, portal
 
 app_name = "web"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", console.home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    # Agent console
+    path("console/", console.queue, name="console"),
+    path("console/queue/<slug:name>/", console.queue, name="console-queue"),
+    path("console/call/", call.log_call, name="console-call"),
+    path("console/call/lookup/", call.lookup, name="console-call-lookup"),
+    path("console/tickets/<str:number>/", console.ticket_detail, name="console-ticket"),
+    path("console/tickets/<str:number>/reply/", console_actions.reply, name="console-reply"),
+    path("console/tickets/<str:number>/transition/", console_actions.transition, name="console-transition"),
+    path("console/tickets/<str:number>/edit/", console_actions.edit, name="console-edit"),
+    path("console/tickets/<str:number>/attachments/", console_actions.upload, name="console-upload"),
+    path("console/tickets/<str:number>/merge/", console_actions.merge, name="console-merge"),
+    path("console/tickets/<str:number>/link/", console_actions.link, name="console-link"),
+    # Customer portal
+    path("portal/", portal.ticket_list, name="portal"),
+    path("portal/new/", portal.ticket_new, name="portal-new"),
+    path("portal/tickets/<str:number>/", portal.ticket_detail, name="portal-ticket"),
+    path("portal/tickets/<str:number>/reply/", portal.reply, name="portal-reply"),
+    path("portal/tickets/<str:number>/transition/", portal.transition, name="portal-transition"),
+    # Files, for both
+    path("attachments/<int:attachment_id>/", files.attachment_download, name="attachment"),
 ]

@@ -1,0 +1,156 @@
+"""Reads the console and the portal need beyond the domain selectors, scoped to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from aftersales.assets.models import InstalledProduct
+from aftersales.core.models import Team, User
+from aftersales.core.roles import Capability, Role
+from aftersales.customers.models import Contact, Customer
+from aftersales.tickets.lifecycle import OPEN_STATUSES, TicketStatus
+from aftersales.tickets.models import Ticket, TicketLink
+from aftersales.tickets.selectors import (
+    TicketFilters,
+    TicketPage,
+    customer_id_for,
+    ticket_list_for_user,
+    visible_tickets,
+)
+
+QUEUE_MINE = "mine"
+QUEUE_TEAM = "team"
+QUEUE_UNASSIGNED = "unassigned"
+QUEUE_ALL = "all"
+QUEUES = (QUEUE_MINE, QUEUE_TEAM, QUEUE_UNASSIGNED, QUEUE_ALL)
+
+# Working queues list what is still to be done; "all" lists everything.
+OPEN_STATUS_VALUES = sorted(str(status) for status in OPEN_STATUSES)
+
+
+@dataclass
+class QueueFilters(TicketFilters):
+    """The domain filters plus "any of these teams", which the "my team" queue needs."""
+
+    team_ids: list[int] = field(default_factory=list)
+    restrict_to_teams: bool = False
+
+    def apply(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        qs = super().apply(qs)
+        if self.restrict_to_teams:
+            qs = qs.filter(team_id__in=self.team_ids)
+        return qs
+
+
+def queues_for(user: User) -> tuple[str, ...]:
+    """A technician only has its own jobs; the service desk has every queue."""
+    if user.role == Role.TECHNICIAN and not user.is_superuser:
+        return (QUEUE_MINE, QUEUE_ALL)
+    return QUEUES
+
+
+def user_team_ids(user: User) -> list[int]:
+    return sorted(
+        set(user.teams.values_list("id", flat=True)) | set(user.led_teams.values_list("id", flat=True))
+    )
+
+
+def queue_page(
+    *, user: User, queue: str, filters: QueueFilters, cursor: str | None = None, limit: int = 25
+) -> TicketPage:
+    if queue == QUEUE_MINE:
+        filters.assignee = user.pk
+    elif queue == QUEUE_TEAM:
+        filters.team_ids = user_team_ids(user)
+        filters.restrict_to_teams = True
+    elif queue == QUEUE_UNASSIGNED:
+        filters.unassigned = True
+    if queue != QUEUE_ALL and not filters.status:
+        filters.status = list(OPEN_STATUS_VALUES)
+    return ticket_list_for_user(user=user, filters=filters, cursor=cursor, limit=limit)
+
+
+def active_teams() -> list[Team]:
+    return list(Team.objects.filter(is_active=True).order_by("code"))
+
+
+def assignable_staff() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True)
+        .exclude(role=Role.CUSTOMER)
+        .order_by("role", "display_name", "username")
+    )
+
+
+def customer_other_tickets(*, user: User, ticket: Ticket, limit: int = 8) -> list[Ticket]:
+    return list(
+        visible_tickets(user)
+        .filter(customer_id=ticket.customer_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-id")[:limit]
+    )
+
+
+def customer_contacts(*, customer: Customer) -> list[Contact]:
+    return list(customer.contacts.order_by("-is_primary", "id"))
+
+
+def customer_recent_tickets(*, user: User, customer: Customer, limit: int = 5) -> list[Ticket]:
+    return list(visible_tickets(user).filter(customer_id=customer.pk).order_by("-id")[:limit])
+
+
+def linked_tickets(*, user: User, ticket: Ticket) -> list[Ticket]:
+    """Tickets linked to ``ticket`` either way, limited to those the user may see."""
+    links = TicketLink.objects.filter(Q(from_ticket=ticket) | Q(to_ticket=ticket)).values_list(
+        "from_ticket_id", "to_ticket_id"
+    )
+    other_ids = {a if b == ticket.pk else b for a, b in links}
+    if not other_ids:
+        return []
+    return list(visible_tickets(user).filter(pk__in=other_ids).order_by("-id"))
+
+
+def installed_products_of(*, customer_id: int | None) -> list[InstalledProduct]:
+    if customer_id is None:
+        return []
+    return list(
+        InstalledProduct.objects.filter(customer_id=customer_id)
+        .select_related("product_model")
+        .order_by("-id")
+    )
+
+
+def installed_product_of(*, customer_id: int, product_id: int) -> InstalledProduct | None:
+    return (
+        InstalledProduct.objects.filter(customer_id=customer_id, pk=product_id)
+        .select_related("product_model")
+        .first()
+    )
+
+
+def contact_for_phone(*, customer: Customer, phone: str) -> Contact | None:
+    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    contacts = customer_contacts(customer=customer)
+    for contact in contacts:
+        if digits and contact.phone == digits:
+            return contact
+    return contacts[0] if contacts else None
+
+
+def portal_customer(user: User) -> Customer | None:
+    customer_id = customer_id_for(user)
+    if customer_id is None:
+        return None
+    return Customer.objects.filter(pk=customer_id).first()
+
+
+def can_see_admin(user: User) -> bool:
+    return user.is_active and (
+        user.is_superuser or user.role in (Role.ADMIN, Role.SUPERVISOR) or user.can(Capability.CONFIGURE)
+    )
+
+
+def status_label(value: str) -> str:
+    return str(dict(TicketStatus.choices).get(value, value))

@@ -1,0 +1,111 @@
+"""The "log a phone call" form: find or create the caller, open a phone ticket in one submit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from aftersales.core.errors import ApplicationError, ValidationFailed
+from aftersales.customers.models import Customer
+from aftersales.customers.selectors import customer_find_by_phone, customer_get_for_user
+from aftersales.customers.services import customer_create
+from aftersales.tickets.models import Channel
+from aftersales.tickets.services import ticket_open
+
+from .. import selectors
+from ..forms import PhoneCallForm
+from .common import current_user, report_error, staff_required
+
+
+def _caller_context(request: HttpRequest, customer: Customer | None, phone: str) -> dict[str, Any]:
+    user = current_user(request)
+    return {
+        "caller": customer,
+        "phone": phone,
+        "caller_products": selectors.installed_products_of(customer_id=customer.pk if customer else None),
+        "caller_tickets": selectors.customer_recent_tickets(user=user, customer=customer) if customer else [],
+        "caller_contacts": selectors.customer_contacts(customer=customer) if customer else [],
+    }
+
+
+@staff_required
+@require_GET
+def lookup(request: HttpRequest) -> HttpResponse:
+    """HTMX: as the agent types the number, show who is calling (or the new-customer fields)."""
+    phone = request.GET.get("phone", "").strip()[:32]
+    customer = customer_find_by_phone(phone=phone) if phone else None
+    context = _caller_context(request, customer, phone)
+    context["searched"] = sum(ch.isdigit() for ch in phone) >= 5
+    context["form"] = PhoneCallForm(initial={"phone": phone}, products=context["caller_products"])
+    return render(request, "web/console/_caller.html", context)
+
+
+def _resolve_customer(request: HttpRequest, form: PhoneCallForm) -> Customer:
+    user = current_user(request)
+    data = form.cleaned_data
+    if data.get("customer_id"):
+        return customer_get_for_user(user=user, customer_id=data["customer_id"])
+    found = customer_find_by_phone(phone=data["phone"])
+    if found is not None:
+        return found
+    name = (data.get("customer_name") or "").strip()
+    if not name:
+        raise ValidationFailed(details={"customer_name": _("This number is new: enter the caller's name.")})
+    return customer_create(actor=user, name=name, phone=data["phone"])
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def log_call(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    form = PhoneCallForm(request.POST or None)
+    customer: Customer | None = None
+    if request.method == "POST":
+        phone = request.POST.get("phone", "")
+        customer = customer_find_by_phone(phone=phone) if phone else None
+        form.set_products(selectors.installed_products_of(customer_id=customer.pk if customer else None))
+        if form.is_valid():
+            try:
+                # The new customer and the ticket land together or not at all.
+                with transaction.atomic():
+                    caller = _resolve_customer(request, form)
+                    product_id = form.cleaned_data["installed_product"]
+                    product = (
+                        selectors.installed_product_of(customer_id=caller.pk, product_id=product_id)
+                        if product_id
+                        else None
+                    )
+                    if product_id and product is None:
+                        raise ValidationFailed(
+                            details={"installed_product": _("This product belongs to another customer.")}
+                        )
+                    ticket = ticket_open(
+                        actor=user,
+                        customer=caller,
+                        subject=form.cleaned_data["subject"],
+                        description=form.cleaned_data["notes"],
+                        type=form.cleaned_data["type"],
+                        priority=form.cleaned_data["priority"],
+                        channel=Channel.PHONE,
+                        installed_product=product,
+                        contact=selectors.contact_for_phone(
+                            customer=caller, phone=form.cleaned_data["phone"]
+                        ),
+                    )
+            except ApplicationError as exc:
+                report_error(request, exc)
+            else:
+                messages.success(request, _("Ticket %(number)s was opened.") % {"number": ticket.number})
+                return redirect("web:console-ticket", number=ticket.number)
+    phone_value = form["phone"].value() or ""
+    context = _caller_context(request, customer, str(phone_value))
+    context["form"] = form
+    context["nav"] = "call"
+    context["searched"] = bool(customer) or sum(ch.isdigit() for ch in str(phone_value)) >= 5
+    return render(request, "web/console/call.html", context)

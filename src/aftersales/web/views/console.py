@@ -1,0 +1,153 @@
+"""The agent console: queues and the ticket page (reads only; writes are in console_actions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from aftersales.core.errors import ApplicationError
+from aftersales.core.roles import Capability
+from aftersales.tickets.lifecycle import allowed_targets
+from aftersales.tickets.models import Ticket, TicketMessage
+from aftersales.tickets.selectors import (
+    attachments_for_user,
+    ticket_get_for_user,
+    ticket_status_history,
+    ticket_thread_for_user,
+)
+
+from .. import selectors
+from ..forms import AttachmentForm, MessageForm, QueueFilterForm, TicketEditForm, TicketNumberForm
+from ..presenters import stage_timeline
+from .common import current_user, fetch_or_404, is_htmx, staff_required
+
+QUEUE_LABELS = {
+    selectors.QUEUE_MINE: _("Mine"),
+    selectors.QUEUE_TEAM: _("My team"),
+    selectors.QUEUE_UNASSIGNED: _("Unassigned"),
+    selectors.QUEUE_ALL: _("All"),
+}
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Staff land in the console, customers in the portal, visitors on the sign-in page."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect(f"{reverse('web:login')}?{urlencode({'next': '/'})}")
+    if getattr(user, "is_customer", False):
+        return redirect("web:portal")
+    return redirect("web:console")
+
+
+@staff_required
+@require_GET
+def queue(request: HttpRequest, name: str = selectors.QUEUE_MINE) -> HttpResponse:
+    user = current_user(request)
+    queues = selectors.queues_for(user)
+    if name not in queues:
+        return redirect("web:console")
+    teams = selectors.active_teams()
+    form = QueueFilterForm(request.GET, teams=teams)
+    filters = selectors.QueueFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters.status = [data["status"]] if data["status"] else []
+        filters.type = [data["type"]] if data["type"] else []
+        filters.priority = [data["priority"]] if data["priority"] else []
+        filters.channel = [data["channel"]] if data["channel"] else []
+        filters.team = data["team"]
+        filters.q = data["q"] or None
+    page = None
+    error = None
+    try:
+        page = selectors.queue_page(
+            user=user, queue=name, filters=filters, cursor=request.GET.get("cursor") or None
+        )
+    except ApplicationError as exc:
+        error = exc
+    kept: dict[str, str] = {
+        key: str(value) for key, value in request.GET.items() if key != "cursor" and value
+    }
+    context: dict[str, Any] = {
+        "nav": "queues",
+        "queue_name": name,
+        "queue_label": QUEUE_LABELS[name],
+        "queue_tabs": [(queue_name, QUEUE_LABELS[queue_name]) for queue_name in queues],
+        "form": form,
+        "page": page,
+        "error": error,
+        "is_filtered": bool(kept),
+        "is_later_page": bool(request.GET.get("cursor")),
+        "first_page_query": urlencode(kept),
+        "next_page_query": urlencode({**kept, "cursor": page.next_cursor})
+        if page and page.next_cursor
+        else "",
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "queue-results":
+        return render(request, "web/console/_queue_results.html", context)
+    return render(request, "web/console/queue.html", context)
+
+
+def ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    """Everything the ticket page shows; the HTMX partials reuse it."""
+    user = current_user(request)
+    can_edit = user.can(Capability.TICKET_EDIT) and not ticket.is_final
+    teams = selectors.active_teams() if can_edit else []
+    staff = selectors.assignable_staff() if can_edit else []
+    edit_form = extra.pop("edit_form", None) or TicketEditForm(
+        initial={
+            "version": ticket.version,
+            "subject": ticket.subject,
+            "type": ticket.type,
+            "priority": ticket.priority,
+            "channel": ticket.channel,
+            "team": ticket.team_id,
+            "assignee": ticket.assignee_id,
+        },
+        teams=teams,
+        staff=staff,
+    )
+    product = ticket.installed_product
+    context: dict[str, Any] = {
+        "nav": "queues",
+        "ticket": ticket,
+        "thread": ticket_thread_for_user(ticket=ticket, user=user),
+        "stages": stage_timeline(ticket_status_history(ticket=ticket), now=timezone.now()),
+        "attachments": attachments_for_user(ticket=ticket, user=user),
+        "targets": [] if not user.can(Capability.TICKET_TRANSITION) else allowed_targets(ticket.status),
+        "can_edit": can_edit,
+        "can_merge": user.can(Capability.TICKET_MERGE) and not ticket.is_final,
+        "can_note": user.can(Capability.TICKET_INTERNAL_NOTE),
+        "is_open_for_replies": not ticket.is_final,
+        "edit_form": edit_form,
+        "message_form": extra.pop("message_form", None)
+        or MessageForm(
+            initial={"kind": TicketMessage.Kind.NOTE if ticket.is_final else TicketMessage.Kind.REPLY}
+        ),
+        "attachment_form": AttachmentForm(),
+        "number_form": TicketNumberForm(),
+        "contacts": selectors.customer_contacts(customer=ticket.customer),
+        "other_tickets": selectors.customer_other_tickets(user=user, ticket=ticket),
+        "linked": selectors.linked_tickets(user=user, ticket=ticket),
+        "product": product,
+        "warranty_status": product.warranty_status() if product else None,
+        "warranty_ends_on": product.warranty_ends_on if product else None,
+    }
+    context.update(extra)
+    return context
+
+
+@staff_required
+@require_GET
+def ticket_detail(request: HttpRequest, number: str) -> HttpResponse:
+    user = current_user(request)
+    ticket = fetch_or_404(lambda: ticket_get_for_user(number=number, user=user, for_detail=True))
+    return render(request, "web/console/ticket.html", ticket_context(request, ticket))
