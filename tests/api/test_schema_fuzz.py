@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from schemathesis import GenerationMode
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
@@ -17,6 +19,16 @@ from aftersales.core.roles import Role
 from aftersales.core.services import api_token_create
 from aftersales.tickets.services import ticket_open
 from tests.factories import CustomerFactory, InstalledProductFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection_open():
+    """Django's test client detaches close_old_connections; this WSGI client does not, so do it here."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_numbers_stay_unique_under_concurrent_writers():
     def take(count: int) -> None:
         try:
             for _ in range(count):
-                value = next_number(sequence="concurrency")
+                value = next_number(sequence="customer")
                 with lock:
                     results.append(value)
         finally:
