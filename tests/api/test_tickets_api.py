@@ -119,7 +119,7 @@ def test_list_filters_by_status_type_priority_team_assignee_customer_and_text(ag
              "assignee": technician.pk, "customer": customer.pk, "q": "漏电"}
     body = agent_api.get("/api/v1/tickets", query).json()
     assert [item["number"] for item in body["items"]] == [wanted.number]
-    several = agent_api.get("/api/v1/tickets?status=new&status=accepted&customer=%d" % customer.pk).json()
+    several = agent_api.get(f"/api/v1/tickets?status=new&status=accepted&customer={customer.pk}").json()
     assert len(several["items"]) == 2
 
 

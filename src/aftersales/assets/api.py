@@ -56,7 +56,7 @@ class InstalledProductPageOut(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def installed_product_out(product: InstalledProduct) -> dict:

@@ -16,7 +16,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "is_active", "teams")
     search_fields = ("username", "display_name", "email", "phone")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Service organisation"), {"fields": ("role", "display_name", "phone", "preferred_language", "regions", "skills")}),
     )
     filter_horizontal = ("regions", "groups", "user_permissions")

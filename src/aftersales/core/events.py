@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -35,7 +36,7 @@ def subscribe(event_type: type[EventT], handler: Callable[[EventT], None], *, on
 def publish(event: object) -> None:
     for subscription in list(_subscriptions.get(type(event), [])):
         if subscription.on_commit:
-            transaction.on_commit(lambda s=subscription: s.handler(event))
+            transaction.on_commit(partial(subscription.handler, event))
         else:
             subscription.handler(event)
 

@@ -196,9 +196,15 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique_key")]
 
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"
+
 
 class NumberSequence(models.Model):
     """Counters behind human-friendly numbers on databases without native sequences (SQLite)."""
 
     name = models.CharField(max_length=40, primary_key=True)
     value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

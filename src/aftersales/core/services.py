@@ -12,7 +12,7 @@ from django.utils import timezone
 from .errors import NotAuthenticated, NotFound
 from .models import ApiToken, AuditEvent, NumberSequence, User, hash_token
 
-TOKEN_PREFIX = "as_"
+TOKEN_PREFIX = "as_"  # noqa: S105 - a public prefix that makes leaked tokens easy to spot
 
 
 def _json_safe(value: Any) -> Any:

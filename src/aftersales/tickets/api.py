@@ -62,10 +62,10 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: Erro
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
-def _lookup(model: type, pk: int | None, field: str) -> Any:
+def _lookup(model: Any, pk: int | None, field: str) -> Any:
     if pk is None:
         return None
     obj = model.objects.filter(pk=pk).first()

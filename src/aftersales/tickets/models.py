@@ -233,3 +233,6 @@ class TicketLink(models.Model):
             models.UniqueConstraint(fields=["from_ticket", "to_ticket"], name="ticket_link_unique"),
             models.CheckConstraint(condition=~models.Q(from_ticket=models.F("to_ticket")), name="ticket_link_not_self"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.from_ticket_id} ↔ {self.to_ticket_id}"

@@ -64,8 +64,9 @@ def _tags_from_names(names: Iterable[str]) -> list[Tag]:
 
 
 def _default_region(customer: Customer, installed_product: InstalledProduct | None) -> Region | None:
-    if installed_product is not None and installed_product.address_id and installed_product.address.region_id:
-        return installed_product.address.region
+    address = installed_product.address if installed_product is not None else None
+    if address is not None and address.region_id:
+        return address.region
     return customer.region
 
 
