@@ -1,0 +1,149 @@
+"""Builds the whole demo company: the one entry point behind ``aftersales seed_demo``.
+
+Tickets, messages and status changes are written with ``bulk_create`` in batches, numbered here
+(T0000001 …) instead of drawing each number from the sequence, and the sequences are moved past
+them at the end, so ``ticket_open`` continues after the seeded tickets. Services are bypassed for
+the bulk rows on purpose: a million ``ticket_open`` calls would take hours and write a million
+audit rows nobody asked for. One summary audit event records the run instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from aftersales.core.models import AuditEvent
+from aftersales.core.services import sequence_advance_to
+from aftersales.customers.models import Contact, Customer
+from aftersales.tickets.models import Tag, Ticket, TicketMessage, TicketStatusChange
+
+from .catalogue import TAGS
+from .customers import build_customers
+from .organisation import build_organisation, build_regions
+from .tickets import TicketMaker
+
+# Up to this many tickets everything is one transaction (all or nothing); above it each batch
+# commits on its own so a million-ticket load does not hold one giant transaction.
+SINGLE_TRANSACTION_LIMIT = 100_000
+Progress = Callable[[str, int], Callable[[int], None]]
+
+
+@dataclass
+class SeedResult:
+    counts: dict[str, int] = field(default_factory=dict)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    anchor: dt.datetime | None = None
+
+
+def default_customer_count(tickets: int) -> int:
+    """A few thousand customers for the demo; enough that no customer has hundreds of tickets at scale."""
+    return max(min(3000, max(200, tickets * 3 // 2)), tickets // 8)
+
+
+def default_anchor() -> dt.datetime:
+    """Today's midnight in the configured zone: tickets look recent, and nothing lies in the future."""
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _last_number(model: type[Customer] | type[Ticket], field_name: str, prefix: str) -> int:
+    values = model.objects.filter(**{f"{field_name}__regex": rf"^{prefix}[0-9]+$"}).order_by("-id")
+    last = values.values_list(field_name, flat=True).first()
+    return int(last[1:]) if last else 0
+
+
+def _no_progress(_label: str, _total: int) -> Callable[[int], None]:
+    return lambda _n: None
+
+
+def seed_demo(
+    *,
+    seed: int = 1,
+    tickets: int = 2000,
+    customers: int | None = None,
+    anchor: dt.datetime | None = None,
+    days: int = 90,
+    batch_size: int = 5000,
+    progress: Progress = _no_progress,
+) -> SeedResult:
+    rng = random.Random(seed)
+    anchor = anchor or default_anchor()
+    customer_count = customers if customers is not None else default_customer_count(tickets)
+    result = SeedResult(anchor=anchor)
+    started = time.monotonic()
+    outer = transaction.atomic() if tickets <= SINGLE_TRANSACTION_LIMIT else contextlib.nullcontext()
+    with outer:
+        with transaction.atomic():
+            org = build_organisation(rng=rng, places=build_regions())
+            portal_user = org.portal_user
+            if portal_user is not None and Contact.objects.filter(user=portal_user).exists():
+                portal_user = None  # seeded before: the login already belongs to a customer
+            tags = {name: Tag.objects.get_or_create(name=name)[0] for name in TAGS}
+            first_customer = _last_number(Customer, "code", "C") + 1
+            infos = build_customers(
+                rng=rng,
+                org=org,
+                count=customer_count,
+                first_number=first_customer,
+                newest_purchase=(anchor - dt.timedelta(days=days + 10)).date(),
+                portal_user=portal_user,
+                batch_size=batch_size,
+                progress=progress("customers", customer_count),
+            )
+        result.seconds["customers"] = time.monotonic() - started
+        first_ticket = _last_number(Ticket, "number", "T") + 1
+        maker = TicketMaker(
+            rng=rng,
+            org=org,
+            customers=infos,
+            total=tickets,
+            first_number=first_ticket,
+            anchor=anchor,
+            days=days,
+            tags=tags,
+        )
+        ticket_started = time.monotonic()
+        advance = progress("tickets", tickets)
+        totals = {"tickets": 0, "status_changes": 0, "messages": 0}
+        for start in range(0, tickets, batch_size):
+            stop = min(tickets, start + batch_size)
+            with transaction.atomic():
+                batch = maker.batch(start, stop)
+                Ticket.objects.bulk_create(batch.tickets)
+                TicketStatusChange.objects.bulk_create(batch.changes)
+                TicketMessage.objects.bulk_create(batch.messages)
+                through = Ticket.tags.through
+                through.objects.bulk_create([through(ticket_id=t.pk, tag_id=tag.pk) for t, tag in batch.tags])
+            totals["tickets"] += len(batch.tickets)
+            totals["status_changes"] += len(batch.changes)
+            totals["messages"] += len(batch.messages)
+            advance(stop - start)
+        result.seconds["tickets"] = time.monotonic() - ticket_started
+        with transaction.atomic():
+            if customer_count:
+                sequence_advance_to(sequence="customer", value=first_customer + customer_count - 1)
+            if tickets:
+                sequence_advance_to(sequence="ticket", value=first_ticket + tickets - 1)
+            result.counts = {
+                "customers": customer_count,
+                "installed_products": sum(len(c.products) for c in infos),
+                **totals,
+            }
+            AuditEvent.objects.create(
+                actor=None,
+                action="demo.seed",
+                object_type="demo",
+                object_id=str(seed),
+                object_label="demo company",
+                after={"seed": seed, "anchor": anchor.isoformat(), "days": days, **result.counts},
+            )
+    result.seconds["total"] = time.monotonic() - started
+    result.logins = org.logins
+    return result
