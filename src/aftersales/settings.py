@@ -158,6 +158,9 @@ CELERY_BROKER_URL = os.environ.get("AFTERSALES_BROKER_URL", "filesystem://")
 CELERY_TASK_ALWAYS_EAGER = _env_bool("AFTERSALES_TASKS_EAGER")
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
+CELERY_BEAT_SCHEDULE = {
+    "purge-idempotency-records": {"task": "core.purge_idempotency_records", "schedule": 3600.0},
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("in", "processed"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)

@@ -128,3 +128,17 @@ def test_readiness_fails_when_the_broker_is_unreachable(settings):
         app.conf.broker_url = original
     assert response.status_code == 503
     assert "broker" in response.json()["problems"]
+
+
+def test_old_idempotency_records_are_purged_by_the_task(time_machine):
+    from aftersales.core.models import IdempotencyRecord
+    from aftersales.core.tasks import purge_idempotency_records
+
+    user = UserFactory(role=Role.AGENT)
+    time_machine.move_to("2026-06-01 08:00:00+00:00", tick=False)
+    IdempotencyRecord.objects.create(user=user, scope="s", key="old", request_hash="h", response_status=201, response_body={})
+    time_machine.move_to("2026-06-03 09:00:00+00:00", tick=False)
+    IdempotencyRecord.objects.create(user=user, scope="s", key="new", request_hash="h", response_status=201, response_body={})
+    assert purge_idempotency_records.apply().get() == 1
+    assert purge_idempotency_records.apply().get() == 0
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .errors import NotAuthenticated, NotFound
-from .models import ApiToken, AuditEvent, NumberSequence, User, hash_token
+from .models import ApiToken, AuditEvent, IdempotencyRecord, NumberSequence, User, hash_token
 
 TOKEN_PREFIX = "as_"  # noqa: S105 - a public prefix that makes leaked tokens easy to spot
 
@@ -113,3 +114,14 @@ def sequence_advance_to(*, sequence: str, value: int) -> None:
             cursor.execute("SELECT setval(%s, GREATEST(%s, 1))", [f"aftersales_{sequence}_seq", value])
         return
     NumberSequence.objects.update_or_create(name=sequence, defaults={"value": value})
+
+
+def idempotency_records_purge(*, max_age_hours: int = 48, batch: int = 5000) -> int:
+    """Delete idempotency records older than ``max_age_hours`` in chunks; safe to run twice."""
+    cutoff = timezone.now() - dt.timedelta(hours=max_age_hours)
+    removed = 0
+    while True:
+        ids = list(IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch])
+        if not ids:
+            return removed
+        removed += IdempotencyRecord.objects.filter(id__in=ids).delete()[0]
