@@ -78,11 +78,17 @@ def report_error(request: HttpRequest, error: ApplicationError) -> None:
             messages.warning(request, line)
 
 
-def report_form_errors(request: HttpRequest, form: Any) -> None:
+def form_error_lines(form: Any) -> list[str]:
+    lines = []
     for field_name, errors in form.errors.items():
         label = form.fields[field_name].label if field_name in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else str(error))
+        lines.extend(f"{label}: {error}" if label else str(error) for error in errors)
+    return lines
+
+
+def report_form_errors(request: HttpRequest, form: Any) -> None:
+    for line in form_error_lines(form):
+        messages.error(request, line)
 
 
 def is_htmx(request: HttpRequest) -> bool:

@@ -22,8 +22,17 @@ from aftersales.tickets.services import (
 )
 
 from ..forms import AttachmentForm, MessageForm, TicketEditForm, TicketNumberForm, TransitionForm
+from ..presenters import error_lines
 from ..selectors import active_teams, assignable_staff, status_label
-from .common import current_user, fetch_or_404, is_htmx, report_error, report_form_errors, staff_required
+from .common import (
+    current_user,
+    fetch_or_404,
+    form_error_lines,
+    is_htmx,
+    report_error,
+    report_form_errors,
+    staff_required,
+)
 from .console import ticket_context
 
 
@@ -43,7 +52,9 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
     ticket = _ticket(request, number)
     form = MessageForm(request.POST)
     error_messages: list[str] = []
-    if form.is_valid():
+    if not form.is_valid():
+        error_messages = form_error_lines(form)
+    else:
         try:
             ticket_add_message(
                 ticket=ticket,
@@ -52,18 +63,14 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
             )
         except ApplicationError as exc:
-            error_messages = [str(exc.message), *[str(v) for v in exc.details.values() if isinstance(v, str)]]
+            error_messages = error_lines(exc)
         else:
             form = MessageForm(initial={"kind": form.cleaned_data["kind"]})
-            if not is_htmx(request):
-                messages.success(request, _("Your message was added."))
-                return _back(ticket)
-    elif not is_htmx(request):
-        report_form_errors(request, form)
-        return _back(ticket)
     if not is_htmx(request):
         for line in error_messages:
             messages.error(request, line)
+        if not error_messages:
+            messages.success(request, _("Your message was added."))
         return _back(ticket)
     ticket.refresh_from_db()
     context = ticket_context(request, ticket, message_form=form, conversation_errors=error_messages)
