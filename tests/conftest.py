@@ -37,7 +37,9 @@ class ApiClient:
     def _call(self, method: str, path: str, data=None, headers=None, raw_body: bytes | None = None):
         kwargs = {"headers": headers or {}}
         if raw_body is not None:
-            return getattr(self.client, method)(path, data=raw_body, content_type="application/json", **kwargs)
+            return getattr(self.client, method)(
+                path, data=raw_body, content_type="application/json", **kwargs
+            )
         if method in ("post", "patch", "put") and data is not None:
             return getattr(self.client, method)(path, data=data, content_type="application/json", **kwargs)
         return getattr(self.client, method)(path, data=data, **kwargs)

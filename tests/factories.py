@@ -127,7 +127,9 @@ class TicketFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def opening_event(obj, create, extracted, **kwargs):  # noqa: N805
         if create:
-            TicketStatusChange.objects.create(ticket=obj, from_status="", to_status=obj.status, occurred_at=obj.created_at)
+            TicketStatusChange.objects.create(
+                ticket=obj, from_status="", to_status=obj.status, occurred_at=obj.created_at
+            )
 
 
 def customer_user(customer: Customer | None = None, **kwargs: object) -> User:

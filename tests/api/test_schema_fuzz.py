@@ -43,14 +43,25 @@ def bearer(db):
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 # Valid and invalid input both: invalid input must get a documented 4xx, never a 500.
-schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], allow_x00=True,
-                                deterministic=True)
+schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], allow_x00=True, deterministic=True
+)
 
 
 @pytest.mark.slow
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_no_input_makes_the_api_fail(case, bearer):
-    case.call_and_validate(headers=bearer, checks=[not_a_server_error, status_code_conformance, content_type_conformance])
+    case.call_and_validate(
+        headers=bearer, checks=[not_a_server_error, status_code_conformance, content_type_conformance]
+    )

@@ -43,15 +43,26 @@ def agent_api(agent, api_as):
 
 
 def open_ticket(agent, customer, **kwargs):
-    return ticket_open(actor=agent, customer=customer, subject=kwargs.pop("subject", "智能马桶漏水"), **kwargs)
+    return ticket_open(
+        actor=agent, customer=customer, subject=kwargs.pop("subject", "智能马桶漏水"), **kwargs
+    )
 
 
 def test_create_returns_the_ticket_with_a_number(agent_api, customer):
     product = InstalledProductFactory(customer=customer)
-    response = agent_api.post("/api/v1/tickets", {
-        "subject": "智能马桶不出热水", "description": "加热功能失效", "type": "repair", "priority": "high",
-        "channel": "phone", "customer": customer.pk, "installed_product": product.pk, "tags": ["加热", "智能马桶"],
-    })
+    response = agent_api.post(
+        "/api/v1/tickets",
+        {
+            "subject": "智能马桶不出热水",
+            "description": "加热功能失效",
+            "type": "repair",
+            "priority": "high",
+            "channel": "phone",
+            "customer": customer.pk,
+            "installed_product": product.pk,
+            "tags": ["加热", "智能马桶"],
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["number"].startswith("T") and body["status"] == "new" and body["version"] == 1
@@ -61,7 +72,9 @@ def test_create_returns_the_ticket_with_a_number(agent_api, customer):
     assert body["tags"] == ["加热", "智能马桶"]
     assert "accepted" in body["allowed_transitions"]
     ticket = Ticket.objects.get(number=body["number"])
-    assert AuditEvent.objects.filter(object_type="tickets.ticket", object_id=str(ticket.pk), action="ticket.open").exists()
+    assert AuditEvent.objects.filter(
+        object_type="tickets.ticket", object_id=str(ticket.pk), action="ticket.open"
+    ).exists()
 
 
 def test_a_retried_create_with_the_same_idempotency_key_creates_one_ticket(agent_api, customer):
@@ -75,20 +88,28 @@ def test_a_retried_create_with_the_same_idempotency_key_creates_one_ticket(agent
 
 
 def test_an_idempotency_key_reused_for_another_request_is_refused(agent_api, customer):
-    agent_api.post("/api/v1/tickets", {"subject": "A", "customer": customer.pk}, headers={"Idempotency-Key": "k-1"})
+    agent_api.post(
+        "/api/v1/tickets", {"subject": "A", "customer": customer.pk}, headers={"Idempotency-Key": "k-1"}
+    )
     before = snapshot()
-    response = agent_api.post("/api/v1/tickets", {"subject": "B", "customer": customer.pk},
-                              headers={"Idempotency-Key": "k-1"})
+    response = agent_api.post(
+        "/api/v1/tickets", {"subject": "B", "customer": customer.pk}, headers={"Idempotency-Key": "k-1"}
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_reused"
     assert snapshot() == before
 
 
 def test_a_failed_create_does_not_burn_the_idempotency_key(agent_api, customer):
-    bad = agent_api.post("/api/v1/tickets", {"subject": "A", "customer": customer.pk, "assignee": 999999},
-                         headers={"Idempotency-Key": "k-2"})
+    bad = agent_api.post(
+        "/api/v1/tickets",
+        {"subject": "A", "customer": customer.pk, "assignee": 999999},
+        headers={"Idempotency-Key": "k-2"},
+    )
     assert bad.status_code == 422
-    good = agent_api.post("/api/v1/tickets", {"subject": "A", "customer": customer.pk}, headers={"Idempotency-Key": "k-2"})
+    good = agent_api.post(
+        "/api/v1/tickets", {"subject": "A", "customer": customer.pk}, headers={"Idempotency-Key": "k-2"}
+    )
     assert good.status_code == 201
 
 
@@ -110,20 +131,38 @@ def test_list_pages_with_a_cursor_without_gaps_or_repeats(agent, agent_api, cust
 def test_list_filters_by_status_type_priority_team_assignee_customer_and_text(agent, agent_api, customer):
     team = TeamFactory()
     technician = UserFactory(role=Role.TECHNICIAN)
-    wanted = open_ticket(agent, customer, subject="热水器漏电", type="complaint", priority="urgent", team=team,
-                         assignee=technician)
+    wanted = open_ticket(
+        agent,
+        customer,
+        subject="热水器漏电",
+        type="complaint",
+        priority="urgent",
+        team=team,
+        assignee=technician,
+    )
     ticket_transition(ticket=wanted, actor=agent, to_status="accepted")
     open_ticket(agent, customer, subject="热水器咨询", type="consultation")
-    open_ticket(agent, CustomerFactory(), subject="别人的工单", type="complaint", priority="urgent", team=team)
-    query = {"status": "accepted", "type": "complaint", "priority": "urgent", "team": team.pk,
-             "assignee": technician.pk, "customer": customer.pk, "q": "漏电"}
+    open_ticket(
+        agent, CustomerFactory(), subject="别人的工单", type="complaint", priority="urgent", team=team
+    )
+    query = {
+        "status": "accepted",
+        "type": "complaint",
+        "priority": "urgent",
+        "team": team.pk,
+        "assignee": technician.pk,
+        "customer": customer.pk,
+        "q": "漏电",
+    }
     body = agent_api.get("/api/v1/tickets", query).json()
     assert [item["number"] for item in body["items"]] == [wanted.number]
     several = agent_api.get(f"/api/v1/tickets?status=new&status=accepted&customer={customer.pk}").json()
     assert len(several["items"]) == 2
 
 
-def test_the_queue_page_costs_a_fixed_number_of_queries(agent, agent_api, customer, django_assert_max_num_queries):
+def test_the_queue_page_costs_a_fixed_number_of_queries(
+    agent, agent_api, customer, django_assert_max_num_queries
+):
     team = TeamFactory()
     for i in range(30):
         open_ticket(agent, CustomerFactory(), subject=f"批量{i}", team=team, assignee=agent)
@@ -136,7 +175,9 @@ def test_patch_with_a_stale_if_match_is_refused_and_changes_nothing(agent, agent
     ticket = open_ticket(agent, customer)
     ticket_transition(ticket=ticket, actor=agent, to_status="accepted")
     before = snapshot()
-    response = agent_api.patch(f"/api/v1/tickets/{ticket.number}", {"priority": "urgent"}, headers={"If-Match": '"1"'})
+    response = agent_api.patch(
+        f"/api/v1/tickets/{ticket.number}", {"priority": "urgent"}, headers={"If-Match": '"1"'}
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "stale_version"
     assert response.json()["details"]["current_version"] == 2
@@ -146,11 +187,19 @@ def test_patch_with_a_stale_if_match_is_refused_and_changes_nothing(agent, agent
 def test_patch_with_the_current_version_applies_and_audits(agent, agent_api, customer):
     ticket = open_ticket(agent, customer)
     team = TeamFactory()
-    response = agent_api.patch(f"/api/v1/tickets/{ticket.number}",
-                               {"priority": "urgent", "team": team.pk, "assignee": agent.pk}, headers={"If-Match": '"1"'})
+    response = agent_api.patch(
+        f"/api/v1/tickets/{ticket.number}",
+        {"priority": "urgent", "team": team.pk, "assignee": agent.pk},
+        headers={"If-Match": '"1"'},
+    )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["priority"], body["team"]["id"], body["assignee"]["id"], body["version"]) == ("urgent", team.pk, agent.pk, 2)
+    assert (body["priority"], body["team"]["id"], body["assignee"]["id"], body["version"]) == (
+        "urgent",
+        team.pk,
+        agent.pk,
+        2,
+    )
     assert response["ETag"] == '"2"'
     event = AuditEvent.objects.filter(action="ticket.update").get()
     assert event.before == {"priority": "normal", "team": None, "assignee": None}
@@ -172,18 +221,24 @@ def test_transition_endpoint_moves_and_refuses_illegal_steps(agent, agent_api, c
 
 def test_error_messages_follow_the_users_language(agent, agent_api, customer):
     ticket = open_ticket(agent, customer)
-    response = agent_api.post(f"/api/v1/tickets/{ticket.number}/transition", {"to": "closed"},
-                              headers={"Accept-Language": "zh-Hans"})
+    response = agent_api.post(
+        f"/api/v1/tickets/{ticket.number}/transition",
+        {"to": "closed"},
+        headers={"Accept-Language": "zh-Hans"},
+    )
     assert response.json()["message"] == "工单不能从“新建”变为“已关闭”。"
-    english = agent_api.post(f"/api/v1/tickets/{ticket.number}/transition", {"to": "closed"},
-                             headers={"Accept-Language": "en"})
+    english = agent_api.post(
+        f"/api/v1/tickets/{ticket.number}/transition", {"to": "closed"}, headers={"Accept-Language": "en"}
+    )
     assert english.json()["message"] == "A ticket cannot move from “New” to “Closed”."
 
 
 def test_messages_replies_and_internal_notes(agent, agent_api, customer, api_as):
     ticket = open_ticket(agent, customer)
     reply = agent_api.post(f"/api/v1/tickets/{ticket.number}/messages", {"body": "您好，师傅明天上门"})
-    note = agent_api.post(f"/api/v1/tickets/{ticket.number}/messages", {"body": "客户情绪激动", "kind": "note"})
+    note = agent_api.post(
+        f"/api/v1/tickets/{ticket.number}/messages", {"body": "客户情绪激动", "kind": "note"}
+    )
     assert (reply.status_code, note.status_code) == (201, 201)
     staff_view = agent_api.get(f"/api/v1/tickets/{ticket.number}/messages").json()["items"]
     assert [m["kind"] for m in staff_view] == ["reply", "note"]
@@ -202,8 +257,12 @@ def test_messages_replies_and_internal_notes(agent, agent_api, customer, api_as)
 def test_without_a_token_every_endpoint_answers_401(agent, customer):
     ticket = open_ticket(agent, customer)
     anonymous = Client()
-    for method, path in [("get", "/api/v1/tickets"), ("get", f"/api/v1/tickets/{ticket.number}"),
-                         ("post", "/api/v1/tickets"), ("patch", f"/api/v1/tickets/{ticket.number}")]:
+    for method, path in [
+        ("get", "/api/v1/tickets"),
+        ("get", f"/api/v1/tickets/{ticket.number}"),
+        ("post", "/api/v1/tickets"),
+        ("patch", f"/api/v1/tickets/{ticket.number}"),
+    ]:
         if method == "get":
             response = anonymous.get(path)
         else:
@@ -225,14 +284,19 @@ def test_a_customer_sees_only_its_own_tickets(agent, api_as, customer):
     assert other.status_code == 404 and other.json()["code"] == "not_found"
     before = snapshot()
     assert customer_api.post(f"/api/v1/tickets/{theirs.number}/messages", {"body": "hi"}).status_code == 404
-    assert customer_api.post(f"/api/v1/tickets/{theirs.number}/transition", {"to": "cancelled"}).status_code == 404
+    assert (
+        customer_api.post(f"/api/v1/tickets/{theirs.number}/transition", {"to": "cancelled"}).status_code
+        == 404
+    )
     assert customer_api.patch(f"/api/v1/tickets/{theirs.number}", {"subject": "x"}).status_code == 404
     assert snapshot() == before
 
 
 def test_a_customer_opens_tickets_only_for_itself(api_as, customer):
     customer_api = api_as(customer_user(customer))
-    created = customer_api.post("/api/v1/tickets", {"subject": "龙头漏水", "priority": "urgent", "assignee": None})
+    created = customer_api.post(
+        "/api/v1/tickets", {"subject": "龙头漏水", "priority": "urgent", "assignee": None}
+    )
     assert created.status_code == 201
     # Customers do not route their own tickets: priority stays normal.
     assert created.json()["customer"]["id"] == customer.pk and created.json()["priority"] == "normal"
@@ -333,14 +397,27 @@ def test_broken_bodies_get_a_4xx_json_error(agent_api, raw):
 def test_an_oversized_body_gets_413(agent_api, settings, customer):
     settings.AFTERSALES_MAX_REQUEST_BYTES = 10_000
     before = snapshot()
-    response = agent_api.post("/api/v1/tickets", {"subject": "big", "customer": customer.pk, "description": "长" * 20_000})
+    response = agent_api.post(
+        "/api/v1/tickets", {"subject": "big", "customer": customer.pk, "description": "长" * 20_000}
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("query", ["status=flying", "limit=0", "limit=101", "team=abc", "cursor=%%%", "cursor=aWQ6LTU",
-                                   "q=%00", "assignee=99999999999999999999"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=flying",
+        "limit=0",
+        "limit=101",
+        "team=abc",
+        "cursor=%%%",
+        "cursor=aWQ6LTU",
+        "q=%00",
+        "assignee=99999999999999999999",
+    ],
+)
 def test_bad_list_parameters_get_422(agent_api, query):
     response = agent_api.get(f"/api/v1/tickets?{query}")
     assert response.status_code == 422, (query, response.content)
@@ -349,8 +426,12 @@ def test_bad_list_parameters_get_422(agent_api, query):
 
 def test_bad_if_match_and_unknown_ticket(agent, agent_api, customer):
     ticket = open_ticket(agent, customer)
-    assert agent_api.patch(f"/api/v1/tickets/{ticket.number}", {"priority": "low"},
-                           headers={"If-Match": "yesterday"}).status_code == 422
+    assert (
+        agent_api.patch(
+            f"/api/v1/tickets/{ticket.number}", {"priority": "low"}, headers={"If-Match": "yesterday"}
+        ).status_code
+        == 422
+    )
     assert agent_api.get("/api/v1/tickets/T9999999").status_code == 404
     assert agent_api.patch(f"/api/v1/tickets/{ticket.number}", {"subject": None}).status_code == 422
     assert Ticket.objects.get(pk=ticket.pk).version == 1
@@ -361,10 +442,14 @@ def test_bad_if_match_and_unknown_ticket(agent, agent_api, customer):
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def test_attachments_are_checked_stored_and_served_only_to_those_who_may_see_them(agent, agent_api, customer, api_as):
+def test_attachments_are_checked_stored_and_served_only_to_those_who_may_see_them(
+    agent, agent_api, customer, api_as
+):
     ticket = open_ticket(agent, customer)
-    upload = agent_api.client.post(f"/api/v1/tickets/{ticket.number}/attachments",
-                                   {"file": SimpleUploadedFile("漏水照片.png", PNG, content_type="image/png")})
+    upload = agent_api.client.post(
+        f"/api/v1/tickets/{ticket.number}/attachments",
+        {"file": SimpleUploadedFile("漏水照片.png", PNG, content_type="image/png")},
+    )
     assert upload.status_code == 201, upload.content
     url = upload.json()["url"]
     download = agent_api.client.get(url)
@@ -375,15 +460,21 @@ def test_attachments_are_checked_stored_and_served_only_to_those_who_may_see_the
 
 def test_a_disguised_or_oversized_upload_is_refused(agent, agent_api, customer, settings):
     ticket = open_ticket(agent, customer)
-    fake = agent_api.client.post(f"/api/v1/tickets/{ticket.number}/attachments",
-                                 {"file": SimpleUploadedFile("photo.png", b"MZ\x90\x00 executable", content_type="image/png")})
+    fake = agent_api.client.post(
+        f"/api/v1/tickets/{ticket.number}/attachments",
+        {"file": SimpleUploadedFile("photo.png", b"MZ\x90\x00 executable", content_type="image/png")},
+    )
     assert fake.status_code == 415
-    exe = agent_api.client.post(f"/api/v1/tickets/{ticket.number}/attachments",
-                                {"file": SimpleUploadedFile("setup.exe", b"MZ\x90\x00", content_type="application/x-msdownload")})
+    exe = agent_api.client.post(
+        f"/api/v1/tickets/{ticket.number}/attachments",
+        {"file": SimpleUploadedFile("setup.exe", b"MZ\x90\x00", content_type="application/x-msdownload")},
+    )
     assert exe.status_code == 415
     settings.AFTERSALES_ATTACHMENT_MAX_BYTES = 32
-    big = agent_api.client.post(f"/api/v1/tickets/{ticket.number}/attachments",
-                                {"file": SimpleUploadedFile("big.png", PNG, content_type="image/png")})
+    big = agent_api.client.post(
+        f"/api/v1/tickets/{ticket.number}/attachments",
+        {"file": SimpleUploadedFile("big.png", PNG, content_type="image/png")},
+    )
     assert big.status_code == 413
     assert ticket.attachments.count() == 0
 
@@ -398,7 +489,11 @@ def test_merge_closes_the_duplicate_and_moves_its_conversation(agent, agent_api,
     response = agent_api.post(f"/api/v1/tickets/{duplicate.number}/merge", {"into": target.number})
     assert response.status_code == 200
     duplicate.refresh_from_db()
-    assert (duplicate.status, duplicate.close_reason, duplicate.merged_into_id) == ("closed", "merged", target.pk)
+    assert (duplicate.status, duplicate.close_reason, duplicate.merged_into_id) == (
+        "closed",
+        "merged",
+        target.pk,
+    )
     bodies = list(target.messages.values_list("body", flat=True))
     assert "客户再次来电" in bodies and any("马桶漏水（重复来电）" in b for b in bodies)
     again = agent_api.post(f"/api/v1/tickets/{duplicate.number}/merge", {"into": target.number})
@@ -421,3 +516,15 @@ def test_openapi_and_docs_are_served(agent_api):
     assert {"get", "post"} <= set(paths["/api/v1/tickets"])
     assert {"get", "patch"} <= set(paths["/api/v1/tickets/{number}"])
     assert agent_api.client.get("/api/v1/docs").status_code == 200
+
+
+def test_the_audit_trail_of_a_ticket_is_visible_to_supervisors_only(agent, api_as, customer):
+    ticket = open_ticket(agent, customer)
+    ticket_transition(ticket=ticket, actor=agent, to_status="accepted")
+    supervisor = UserFactory(role=Role.SUPERVISOR)
+    trail = api_as(supervisor).get(f"/api/v1/tickets/{ticket.number}/audit")
+    assert trail.status_code == 200
+    assert [e["action"] for e in trail.json()["items"]] == ["ticket.transition", "ticket.open"]
+    assert trail.json()["items"][0]["before"] == {"status": "new"}
+    assert trail.json()["items"][0]["actor"]["id"] == agent.pk
+    assert api_as(agent).get(f"/api/v1/tickets/{ticket.number}/audit").status_code == 403

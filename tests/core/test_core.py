@@ -103,8 +103,15 @@ def test_numbers_stay_unique_under_concurrent_writers():
     assert len(results) == 80 and len(set(results)) == 80
 
 
-@pytest.mark.parametrize(("text", "problem"), [("正常文本\n第二行", None), ("nul\x00", "control character"),
-                                                ("bell\x07", "control character"), ("\ud800", "lone surrogate")])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("正常文本\n第二行", None),
+        ("nul\x00", "control character"),
+        ("bell\x07", "control character"),
+        ("\ud800", "lone surrogate"),
+    ],
+)
 def test_text_problems_are_found(text, problem):
     assert text_problem(text) == problem
 
@@ -136,9 +143,13 @@ def test_old_idempotency_records_are_purged_by_the_task(time_machine):
 
     user = UserFactory(role=Role.AGENT)
     time_machine.move_to("2026-06-01 08:00:00+00:00", tick=False)
-    IdempotencyRecord.objects.create(user=user, scope="s", key="old", request_hash="h", response_status=201, response_body={})
+    IdempotencyRecord.objects.create(
+        user=user, scope="s", key="old", request_hash="h", response_status=201, response_body={}
+    )
     time_machine.move_to("2026-06-03 09:00:00+00:00", tick=False)
-    IdempotencyRecord.objects.create(user=user, scope="s", key="new", request_hash="h", response_status=201, response_body={})
+    IdempotencyRecord.objects.create(
+        user=user, scope="s", key="new", request_hash="h", response_status=201, response_body={}
+    )
     assert purge_idempotency_records.apply().get() == 1
     assert purge_idempotency_records.apply().get() == 0
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

@@ -12,8 +12,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_create_customer_with_its_primary_contact(agent, api_as):
-    response = api_as(agent).post("/api/v1/customers", {"name": "杭州西湖酒店", "kind": "company", "phone": "0571-88886666",
-                                                        "email": "Service@Hotel.cn", "value_tier": "high_value"})
+    response = api_as(agent).post(
+        "/api/v1/customers",
+        {
+            "name": "杭州西湖酒店",
+            "kind": "company",
+            "phone": "0571-88886666",
+            "email": "Service@Hotel.cn",
+            "value_tier": "high_value",
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["code"].startswith("C") and body["email"] == "service@hotel.cn"
@@ -21,8 +29,16 @@ def test_create_customer_with_its_primary_contact(agent, api_as):
     assert AuditEvent.objects.filter(action="customer.create").count() == 1
 
 
-@pytest.mark.parametrize("payload", [{"name": ""}, {"name": "x", "kind": "alien"}, {"name": "x", "email": "not-mail"},
-                                     {"name": "x", "extra": 1}, {"name": "x", "region": 999999}])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"name": ""},
+        {"name": "x", "kind": "alien"},
+        {"name": "x", "email": "not-mail"},
+        {"name": "x", "extra": 1},
+        {"name": "x", "region": 999999},
+    ],
+)
 def test_bad_customer_input_is_refused(agent, api_as, payload):
     before = Customer.objects.count()
     response = api_as(agent).post("/api/v1/customers", payload)
@@ -55,15 +71,26 @@ def test_installed_products_are_scoped_to_the_customer(api_as, agent):
     mine = InstalledProductFactory(customer=customer)
     theirs = InstalledProductFactory()
     client = api_as(customer_user(customer))
-    assert [p["serial_number"] for p in client.get("/api/v1/installed-products").json()["items"]] == [mine.serial_number]
+    assert [p["serial_number"] for p in client.get("/api/v1/installed-products").json()["items"]] == [
+        mine.serial_number
+    ]
     assert client.get(f"/api/v1/installed-products/{theirs.pk}").status_code == 404
     staff = api_as(agent)
-    created = staff.post("/api/v1/installed-products", {"serial_number": "WX-2026-001", "product_model": mine.product_model.code,
-                                                        "customer": customer.pk, "purchased_on": "2026-01-10"})
+    created = staff.post(
+        "/api/v1/installed-products",
+        {
+            "serial_number": "WX-2026-001",
+            "product_model": mine.product_model.code,
+            "customer": customer.pk,
+            "purchased_on": "2026-01-10",
+        },
+    )
     assert created.status_code == 201, created.content
     assert created.json()["warranty_status"] == "in_warranty"
-    duplicate = staff.post("/api/v1/installed-products", {"serial_number": "WX-2026-001",
-                                                          "product_model": mine.product_model.code, "customer": customer.pk})
+    duplicate = staff.post(
+        "/api/v1/installed-products",
+        {"serial_number": "WX-2026-001", "product_model": mine.product_model.code, "customer": customer.pk},
+    )
     assert duplicate.status_code == 409
 
 

@@ -48,9 +48,15 @@ def test_the_standard_process_runs_from_new_to_closed(agent):
     assert ticket.status == "closed"
     assert ticket.closed_at is not None and ticket.resolved_at is not None
     changes = list(ticket.status_changes.order_by("id").values_list("from_status", "to_status"))
-    assert changes == [("", "new"), ("new", "accepted"), ("accepted", "diagnosing"),
-                       ("diagnosing", "solution_proposed"), ("solution_proposed", "in_service"),
-                       ("in_service", "resolved"), ("resolved", "closed")]
+    assert changes == [
+        ("", "new"),
+        ("new", "accepted"),
+        ("accepted", "diagnosing"),
+        ("diagnosing", "solution_proposed"),
+        ("solution_proposed", "in_service"),
+        ("in_service", "resolved"),
+        ("resolved", "closed"),
+    ]
     assert ticket.version == len(path) + 1
 
 
@@ -125,8 +131,9 @@ def test_a_customer_may_confirm_but_not_work_a_ticket(agent):
 def test_a_technician_moves_only_the_jobs_assigned_to_it(agent):
     technician = UserFactory(role=Role.TECHNICIAN)
     other = ticket_open(actor=agent, customer=CustomerFactory(), subject="上门维修", type="repair")
-    mine = ticket_open(actor=agent, customer=CustomerFactory(), subject="上门安装", type="installation",
-                       assignee=technician)
+    mine = ticket_open(
+        actor=agent, customer=CustomerFactory(), subject="上门安装", type="installation", assignee=technician
+    )
     mine = ticket_transition(ticket=mine, actor=agent, to_status="accepted")
     assert ticket_transition(ticket=mine, actor=technician, to_status="in_service").status == "in_service"
     other = ticket_transition(ticket=other, actor=agent, to_status="accepted")
@@ -190,7 +197,10 @@ class TicketLifecycleMachine(RuleBasedStateMachine):
 
 
 TicketLifecycleMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=15, deadline=None, derandomize=True,
+    max_examples=40,
+    stateful_step_count=15,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

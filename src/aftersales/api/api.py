@@ -36,8 +36,12 @@ api = NinjaAPI(
 )
 
 
-def error_response(request: HttpRequest, status: int, code: str, message: str, details: Any = None) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": message, "details": details or {}}, status=status)
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, details: Any = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "details": details or {}}, status=status
+    )
 
 
 @api.exception_handler(ApplicationError)
@@ -49,10 +53,16 @@ def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpRes
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     details = [
-        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", "")), "type": error.get("type", "")}
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")),
+            "type": error.get("type", ""),
+        }
         for error in exc.errors
     ]
-    return error_response(request, 422, "validation_error", _("Some fields are not valid."), {"errors": details})
+    return error_response(
+        request, 422, "validation_error", _("Some fields are not valid."), {"errors": details}
+    )
 
 
 @api.exception_handler(AuthenticationError)

@@ -22,7 +22,14 @@ from . import services
 from .models import InstalledProduct, ProductModel
 
 router = Router(tags=["installed products"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
 
 
 class InstalledProductIn(StrictSchema):
@@ -62,16 +69,25 @@ def _user(request: HttpRequest) -> User:
 def installed_product_out(product: InstalledProduct) -> dict:
     model = product.product_model
     return {
-        "id": product.pk, "serial_number": product.serial_number, "product_model": model.code,
-        "product_name": model.display_name, "category": model.category, "customer_id": product.customer_id,
-        "address_id": product.address_id, "purchased_on": product.purchased_on, "installed_on": product.installed_on,
-        "warranty_months": model.warranty_months, "warranty_ends_on": product.warranty_ends_on,
+        "id": product.pk,
+        "serial_number": product.serial_number,
+        "product_model": model.code,
+        "product_name": model.display_name,
+        "category": model.category,
+        "customer_id": product.customer_id,
+        "address_id": product.address_id,
+        "purchased_on": product.purchased_on,
+        "installed_on": product.installed_on,
+        "warranty_months": model.warranty_months,
+        "warranty_ends_on": product.warranty_ends_on,
         "warranty_status": product.warranty_status(),
     }
 
 
 def _visible(user: User) -> QuerySet[InstalledProduct]:
-    return InstalledProduct.objects.filter(customer__in=visible_customers(user)).select_related("product_model")
+    return InstalledProduct.objects.filter(customer__in=visible_customers(user)).select_related(
+        "product_model"
+    )
 
 
 @router.get("", response={200: InstalledProductPageOut, **ERRORS}, summary="List installed products")
@@ -91,8 +107,10 @@ def list_installed_products(
         qs = qs.filter(id__lt=decode_cursor(cursor))
     rows = list(qs.order_by("-id")[: limit + 1])
     page = rows[:limit]
-    return {"items": [installed_product_out(p) for p in page],
-            "next_cursor": encode_cursor(page[-1].pk) if len(rows) > limit else None}
+    return {
+        "items": [installed_product_out(p) for p in page],
+        "next_cursor": encode_cursor(page[-1].pk) if len(rows) > limit else None,
+    }
 
 
 @router.post("", response={201: InstalledProductOut, **ERRORS}, summary="Register an installed product")
@@ -108,13 +126,21 @@ def register_installed_product(request: HttpRequest, payload: InstalledProductIn
         if address is None:
             raise ValidationFailed(details={"address": _("No such address for this customer.")})
     product = services.installed_product_register(
-        actor=user, customer=customer, product_model=model, serial_number=payload.serial_number,
-        purchased_on=payload.purchased_on, installed_on=payload.installed_on, address=address, notes=payload.notes,
+        actor=user,
+        customer=customer,
+        product_model=model,
+        serial_number=payload.serial_number,
+        purchased_on=payload.purchased_on,
+        installed_on=payload.installed_on,
+        address=address,
+        notes=payload.notes,
     )
     return Status(201, installed_product_out(product))
 
 
-@router.get("/{product_id}", response={200: InstalledProductOut, **ERRORS}, summary="Read an installed product")
+@router.get(
+    "/{product_id}", response={200: InstalledProductOut, **ERRORS}, summary="Read an installed product"
+)
 def read_installed_product(request: HttpRequest, product_id: int = Path(..., gt=0, lt=2**62)) -> Any:
     product = _visible(_user(request)).filter(pk=product_id).first()
     if product is None:

@@ -38,7 +38,9 @@ class ProductModel(models.Model):
         verbose_name_plural = _("product models")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(warranty_months__lte=600), name="product_warranty_months_range")
+            models.CheckConstraint(
+                condition=models.Q(warranty_months__lte=600), name="product_warranty_months_range"
+            )
         ]
 
     def __str__(self) -> str:

@@ -23,14 +23,24 @@ def product_model_create(
     if actor is not None and not actor.can(Capability.CONFIGURE):
         raise PermissionDenied()
     if category not in ProductCategory.values:
-        raise ValidationFailed(details={"category": _("“%(value)s” is not a valid choice.") % {"value": category}})
+        raise ValidationFailed(
+            details={"category": _("“%(value)s” is not a valid choice.") % {"value": category}}
+        )
     if not 0 <= warranty_months <= 600:
         raise ValidationFailed(details={"warranty_months": _("Between 0 and 600 months.")})
     model = ProductModel.objects.create(
-        code=code.strip(), name=name.strip(), name_en=name_en.strip(), category=category, warranty_months=warranty_months
+        code=code.strip(),
+        name=name.strip(),
+        name_en=name_en.strip(),
+        category=category,
+        warranty_months=warranty_months,
     )
-    audit_record(actor=actor, obj=model, action="product_model.create",
-                 after={"code": model.code, "name": model.name, "warranty_months": warranty_months})
+    audit_record(
+        actor=actor,
+        obj=model,
+        action="product_model.create",
+        after={"code": model.code, "name": model.name, "warranty_months": warranty_months},
+    )
     return model
 
 
@@ -56,17 +66,33 @@ def installed_product_register(
     if address is not None and address.customer_id != customer.pk:
         raise ValidationFailed(details={"address": _("This address belongs to another customer.")})
     if InstalledProduct.objects.filter(serial_number=serial_number).exists():
-        raise Conflict(_("Serial number %(serial)s is already registered.") % {"serial": serial_number},
-                       details={"serial_number": serial_number})
+        raise Conflict(
+            _("Serial number %(serial)s is already registered.") % {"serial": serial_number},
+            details={"serial_number": serial_number},
+        )
     try:
         with transaction.atomic():
             product = InstalledProduct.objects.create(
-                serial_number=serial_number, product_model=product_model, customer=customer, address=address,
-                purchased_on=purchased_on, installed_on=installed_on, notes=notes,
+                serial_number=serial_number,
+                product_model=product_model,
+                customer=customer,
+                address=address,
+                purchased_on=purchased_on,
+                installed_on=installed_on,
+                notes=notes,
             )
     except IntegrityError as exc:  # a concurrent registration of the same serial
         raise Conflict(details={"serial_number": serial_number}) from exc
-    audit_record(actor=actor, obj=product, action="installed_product.register",
-                 after={"serial_number": serial_number, "model": product_model.code, "customer": customer.code,
-                        "purchased_on": purchased_on, "installed_on": installed_on})
+    audit_record(
+        actor=actor,
+        obj=product,
+        action="installed_product.register",
+        after={
+            "serial_number": serial_number,
+            "model": product_model.code,
+            "customer": customer.code,
+            "purchased_on": purchased_on,
+            "installed_on": installed_on,
+        },
+    )
     return product

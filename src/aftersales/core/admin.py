@@ -17,7 +17,10 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "display_name", "email", "phone")
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        (_("Service organisation"), {"fields": ("role", "display_name", "phone", "preferred_language", "regions", "skills")}),
+        (
+            _("Service organisation"),
+            {"fields": ("role", "display_name", "phone", "preferred_language", "regions", "skills")},
+        ),
     )
     filter_horizontal = ("regions", "groups", "user_permissions")
 

@@ -23,5 +23,10 @@ def me(request: HttpRequest) -> Any:
     from aftersales.core.roles import ROLE_CAPABILITIES
 
     user = request.auth  # type: ignore[attr-defined]
-    return {"id": user.pk, "username": user.username, "name": str(user), "role": user.role,
-            "capabilities": sorted(ROLE_CAPABILITIES.get(user.role, frozenset()))}
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": str(user),
+        "role": user.role,
+        "capabilities": sorted(ROLE_CAPABILITIES.get(user.role, frozenset())),
+    }

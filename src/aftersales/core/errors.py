@@ -17,7 +17,9 @@ class ApplicationError(Exception):
     status = 400
     default_message: Any = _("The request could not be processed.")
 
-    def __init__(self, message: Any = None, *, details: dict[str, Any] | None = None, code: str | None = None):
+    def __init__(
+        self, message: Any = None, *, details: dict[str, Any] | None = None, code: str | None = None
+    ):
         self.message = message if message is not None else self.default_message
         self.details = details or {}
         if code:

@@ -27,7 +27,9 @@ class _Subscription:
 _subscriptions: dict[type, list[_Subscription]] = defaultdict(list)
 
 
-def subscribe(event_type: type[EventT], handler: Callable[[EventT], None], *, on_commit: bool = False) -> None:
+def subscribe(
+    event_type: type[EventT], handler: Callable[[EventT], None], *, on_commit: bool = False
+) -> None:
     subscription = _Subscription(handler=handler, on_commit=on_commit)
     if subscription not in _subscriptions[event_type]:
         _subscriptions[event_type].append(subscription)

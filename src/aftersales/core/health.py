@@ -34,7 +34,9 @@ def _broker_ok() -> str | None:
 
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    problems = {name: error for name, error in (("database", _database_ok()), ("broker", _broker_ok())) if error}
+    problems = {
+        name: error for name, error in (("database", _database_ok()), ("broker", _broker_ok())) if error
+    }
     body = {
         "status": "ok" if not problems else "unavailable",
         "database": connection.vendor,

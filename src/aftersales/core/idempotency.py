@@ -50,7 +50,12 @@ def run_idempotent(
         with transaction.atomic():
             status, body = produce()
             IdempotencyRecord.objects.create(
-                user=user, scope=scope, key=key, request_hash=fingerprint, response_status=status, response_body=body
+                user=user,
+                scope=scope,
+                key=key,
+                request_hash=fingerprint,
+                response_status=status,
+                response_body=body,
             )
     except IntegrityError:
         record = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()

@@ -26,7 +26,12 @@ class Region(models.Model):
     name_en = models.CharField(_("English name"), max_length=80, blank=True)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -59,7 +64,10 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     preferred_language = models.CharField(
-        _("preferred language"), max_length=10, blank=True, choices=[("zh-hans", "简体中文"), ("en", "English")]
+        _("preferred language"),
+        max_length=10,
+        blank=True,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
     )
     regions = models.ManyToManyField(Region, verbose_name=_("regions"), blank=True, related_name="staff")
     skills = models.JSONField(_("skills"), default=list, blank=True)
@@ -67,7 +75,9 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
-        constraints = [models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid")
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
@@ -104,7 +114,12 @@ class Team(models.Model):
     name_en = models.CharField(_("English name"), max_length=80, blank=True)
     kind = models.CharField(_("kind"), max_length=24, choices=TeamKind.choices)
     lead = models.ForeignKey(
-        User, verbose_name=_("team lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
+        User,
+        verbose_name=_("team lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
     )
     members = models.ManyToManyField(User, verbose_name=_("members"), blank=True, related_name="teams")
     regions = models.ManyToManyField(Region, verbose_name=_("regions"), blank=True, related_name="teams")
@@ -114,7 +129,9 @@ class Team(models.Model):
         verbose_name = _("team")
         verbose_name_plural = _("teams")
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=models.Q(kind__in=TeamKind.values), name="team_kind_valid")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=TeamKind.values), name="team_kind_valid")
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -166,7 +183,9 @@ def hash_token(raw: str) -> str:
 class ApiToken(models.Model):
     """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
 
-    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=80, blank=True)
     prefix = models.CharField(_("prefix"), max_length=12)
     key_hash = models.CharField(max_length=64, unique=True)
@@ -194,7 +213,9 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"

@@ -65,7 +65,9 @@ def api_token_create(*, user: User, name: str = "", actor: User | None = None) -
     """Create a token and return it with its secret, which is never stored and shown only now."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw))
-    audit_record(actor=actor, obj=token, action="api_token.create", after={"user": user.username, "name": name})
+    audit_record(
+        actor=actor, obj=token, action="api_token.create", after={"user": user.username, "name": name}
+    )
     return token, raw
 
 
@@ -74,7 +76,13 @@ def api_token_revoke(*, token: ApiToken, actor: User | None) -> None:
     updated = ApiToken.objects.filter(pk=token.pk, is_active=True).update(is_active=False)
     if updated != 1:
         raise NotFound()
-    audit_record(actor=actor, obj=token, action="api_token.revoke", before={"is_active": True}, after={"is_active": False})
+    audit_record(
+        actor=actor,
+        obj=token,
+        action="api_token.revoke",
+        before={"is_active": True},
+        after={"is_active": False},
+    )
 
 
 def api_token_authenticate(*, raw: str) -> User:
@@ -121,7 +129,9 @@ def idempotency_records_purge(*, max_age_hours: int = 48, batch: int = 5000) -> 
     cutoff = timezone.now() - dt.timedelta(hours=max_age_hours)
     removed = 0
     while True:
-        ids = list(IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch])
+        ids = list(
+            IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch]
+        )
         if not ids:
             return removed
         removed += IdempotencyRecord.objects.filter(id__in=ids).delete()[0]

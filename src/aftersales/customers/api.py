@@ -20,7 +20,14 @@ from .models import Customer
 from .selectors import customer_get_for_user, customer_search
 
 router = Router(tags=["customers"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
 
 
 class CustomerIn(StrictSchema):
@@ -79,10 +86,19 @@ def _user(request: HttpRequest) -> User:
 def customer_out(customer: Customer) -> dict:
     region = customer.region
     return {
-        "id": customer.pk, "code": customer.code, "kind": customer.kind, "name": customer.name,
-        "phone": customer.phone, "email": customer.email, "value_tier": customer.value_tier,
-        "region": None if region is None else {"id": region.pk, "code": region.code, "name": region.display_name},
-        "notes": customer.notes, "version": customer.version, "created_at": customer.created_at,
+        "id": customer.pk,
+        "code": customer.code,
+        "kind": customer.kind,
+        "name": customer.name,
+        "phone": customer.phone,
+        "email": customer.email,
+        "value_tier": customer.value_tier,
+        "region": None
+        if region is None
+        else {"id": region.pk, "code": region.code, "name": region.display_name},
+        "notes": customer.notes,
+        "version": customer.version,
+        "created_at": customer.created_at,
         "contacts": [
             {"id": c.pk, "name": c.name, "phone": c.phone, "email": c.email, "is_primary": c.is_primary}
             for c in customer.contacts.all()
@@ -116,8 +132,14 @@ def list_customers(
 @router.post("", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     customer = services.customer_create(
-        actor=_user(request), name=payload.name, kind=payload.kind, phone=payload.phone, email=str(payload.email),
-        value_tier=payload.value_tier, region=_region(payload.region), notes=payload.notes,
+        actor=_user(request),
+        name=payload.name,
+        kind=payload.kind,
+        phone=payload.phone,
+        email=str(payload.email),
+        value_tier=payload.value_tier,
+        region=_region(payload.region),
+        notes=payload.notes,
     )
     return Status(201, customer_out(customer))
 
@@ -128,7 +150,9 @@ def read_customer(request: HttpRequest, customer_id: int = Path(..., gt=0, lt=2*
 
 
 @router.patch("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Edit a customer")
-def patch_customer(request: HttpRequest, payload: CustomerPatchIn, customer_id: int = Path(..., gt=0, lt=2**62)) -> Any:
+def patch_customer(
+    request: HttpRequest, payload: CustomerPatchIn, customer_id: int = Path(..., gt=0, lt=2**62)
+) -> Any:
     user = _user(request)
     customer = customer_get_for_user(user=user, customer_id=customer_id)
     changes: dict[str, Any] = {}
@@ -140,5 +164,7 @@ def patch_customer(request: HttpRequest, payload: CustomerPatchIn, customer_id: 
             raise ValidationFailed(details={name: _("This field cannot be empty.")})
         else:
             changes[name] = str(value) if name == "email" else value
-    customer = services.customer_update(customer=customer, actor=user, changes=changes, expected_version=payload.version)
+    customer = services.customer_update(
+        customer=customer, actor=user, changes=changes, expected_version=payload.version
+    )
     return customer_out(customer)

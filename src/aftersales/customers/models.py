@@ -26,9 +26,16 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=120)
     phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
-    value_tier = models.CharField(_("value tier"), max_length=12, choices=ValueTier.choices, default=ValueTier.POTENTIAL)
+    value_tier = models.CharField(
+        _("value tier"), max_length=12, choices=ValueTier.choices, default=ValueTier.POTENTIAL
+    )
     region = models.ForeignKey(
-        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+        Region,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
     )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -40,8 +47,12 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(kind__in=["person", "company"]), name="customer_kind_valid"),
-            models.CheckConstraint(condition=models.Q(value_tier__in=ValueTier.values), name="customer_tier_valid"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["person", "company"]), name="customer_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value_tier__in=ValueTier.values), name="customer_tier_valid"
+            ),
         ]
         indexes = [models.Index(fields=["name"], name="customer_name_idx")]
 
@@ -52,7 +63,9 @@ class Customer(models.Model):
 class Contact(models.Model):
     """A person who speaks for a customer; a portal login belongs to exactly one contact."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(_("name"), max_length=80)
     phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
@@ -77,9 +90,13 @@ class Contact(models.Model):
 
 
 class Address(models.Model):
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="addresses")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="addresses"
+    )
     label = models.CharField(_("label"), max_length=40, blank=True)
-    region = models.ForeignKey(Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL
+    )
     line = models.CharField(_("address"), max_length=200)
     postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
@@ -95,7 +112,8 @@ class Address(models.Model):
                 name="address_latitude_range",
             ),
             models.CheckConstraint(
-                condition=models.Q(longitude__isnull=True) | models.Q(longitude__gte=-180, longitude__lte=180),
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
                 name="address_longitude_range",
             ),
         ]

@@ -25,12 +25,17 @@ def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
     return customer
 
 
-def customer_search(*, user: User, q: str = "", after_id: int | None = None, limit: int = 25) -> list[Customer]:
+def customer_search(
+    *, user: User, q: str = "", after_id: int | None = None, limit: int = 25
+) -> list[Customer]:
     qs = visible_customers(user).select_related("region").prefetch_related("contacts")
     term = q.strip()
     if term:
         qs = qs.filter(
-            Q(code__iexact=term) | Q(name__icontains=term) | Q(phone__startswith=term) | Q(email__iexact=term)
+            Q(code__iexact=term)
+            | Q(name__icontains=term)
+            | Q(phone__startswith=term)
+            | Q(email__iexact=term)
             | Q(contacts__phone__startswith=term)
         ).distinct()
     if after_id is not None:
@@ -44,5 +49,8 @@ def customer_find_by_phone(*, phone: str) -> Customer | None:
     if len(digits) < 5:
         return None
     return (
-        Customer.objects.filter(Q(phone=digits) | Q(contacts__phone=digits)).order_by("-id").distinct().first()
+        Customer.objects.filter(Q(phone=digits) | Q(contacts__phone=digits))
+        .order_by("-id")
+        .distinct()
+        .first()
     )

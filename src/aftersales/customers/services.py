@@ -35,7 +35,9 @@ def _validate_customer_fields(values: dict[str, Any]) -> None:
         if not values["name"]:
             raise ValidationFailed(details={"name": _("A name is required.")})
     if "kind" in values and values["kind"] not in Customer.Kind.values:
-        raise ValidationFailed(details={"kind": _("“%(value)s” is not a valid choice.") % {"value": values["kind"]}})
+        raise ValidationFailed(
+            details={"kind": _("“%(value)s” is not a valid choice.") % {"value": values["kind"]}}
+        )
     if "value_tier" in values and values["value_tier"] not in ValueTier.values:
         raise ValidationFailed(
             details={"value_tier": _("“%(value)s” is not a valid choice.") % {"value": values["value_tier"]}}
@@ -62,14 +64,25 @@ def customer_create(
     _validate_customer_fields(values)
     customer = Customer.objects.create(
         code=format_customer_code(next_number(sequence="customer")),
-        phone=phone.strip(), email=email.strip().lower(), region=region, notes=notes, **values,
+        phone=phone.strip(),
+        email=email.strip().lower(),
+        region=region,
+        notes=notes,
+        **values,
     )
     Contact.objects.create(
-        customer=customer, name=(contact_name or customer.name).strip(), phone=customer.phone,
-        email=customer.email, is_primary=True,
+        customer=customer,
+        name=(contact_name or customer.name).strip(),
+        phone=customer.phone,
+        email=customer.email,
+        is_primary=True,
     )
-    audit_record(actor=actor, obj=customer, action="customer.create",
-                 after={"code": customer.code, "name": customer.name, "kind": kind, "value_tier": value_tier})
+    audit_record(
+        actor=actor,
+        obj=customer,
+        action="customer.create",
+        after={"code": customer.code, "name": customer.name, "kind": kind, "value_tier": value_tier},
+    )
     return customer
 
 
@@ -99,7 +112,13 @@ def customer_update(
 
 @transaction.atomic
 def contact_add(
-    *, customer: Customer, actor: User | None, name: str, phone: str = "", email: str = "", wechat_openid: str = "",
+    *,
+    customer: Customer,
+    actor: User | None,
+    name: str,
+    phone: str = "",
+    email: str = "",
+    wechat_openid: str = "",
     user: User | None = None,
 ) -> Contact:
     if actor is not None:
@@ -107,18 +126,39 @@ def contact_add(
     if not name.strip():
         raise ValidationFailed(details={"name": _("A name is required.")})
     contact = Contact.objects.create(
-        customer=customer, name=name.strip(), phone=phone.strip(), email=email.strip().lower(),
-        wechat_openid=wechat_openid.strip(), user=user, is_primary=not customer.contacts.exists(),
+        customer=customer,
+        name=name.strip(),
+        phone=phone.strip(),
+        email=email.strip().lower(),
+        wechat_openid=wechat_openid.strip(),
+        user=user,
+        is_primary=not customer.contacts.exists(),
     )
-    audit_record(actor=actor, obj=contact, action="contact.add",
-                 after={"customer": customer.code, "name": contact.name, "phone": contact.phone, "email": contact.email})
+    audit_record(
+        actor=actor,
+        obj=contact,
+        action="contact.add",
+        after={
+            "customer": customer.code,
+            "name": contact.name,
+            "phone": contact.phone,
+            "email": contact.email,
+        },
+    )
     return contact
 
 
 @transaction.atomic
 def address_add(
-    *, customer: Customer, actor: User | None, line: str, region: Region | None = None, label: str = "",
-    latitude: Decimal | None = None, longitude: Decimal | None = None, is_default: bool = False,
+    *,
+    customer: Customer,
+    actor: User | None,
+    line: str,
+    region: Region | None = None,
+    label: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    is_default: bool = False,
 ) -> Address:
     if actor is not None:
         _require(actor, Capability.CUSTOMER_EDIT)
@@ -132,8 +172,18 @@ def address_add(
     if is_default:
         customer.addresses.update(is_default=False)
     address = Address.objects.create(
-        customer=customer, line=line.strip(), region=region, label=label, latitude=latitude, longitude=longitude,
+        customer=customer,
+        line=line.strip(),
+        region=region,
+        label=label,
+        latitude=latitude,
+        longitude=longitude,
         is_default=is_default or first,
     )
-    audit_record(actor=actor, obj=address, action="address.add", after={"customer": customer.code, "line": address.line})
+    audit_record(
+        actor=actor,
+        obj=address,
+        action="address.add",
+        after={"customer": customer.code, "line": address.line},
+    )
     return address

@@ -15,7 +15,17 @@ class TagAdmin(admin.ModelAdmin):
 class TicketAdmin(admin.ModelAdmin):
     """Read-only here: tickets change through the console and the API, which keep the lifecycle."""
 
-    list_display = ("number", "subject", "type", "priority", "status", "customer", "team", "assignee", "created_at")
+    list_display = (
+        "number",
+        "subject",
+        "type",
+        "priority",
+        "status",
+        "customer",
+        "team",
+        "assignee",
+        "created_at",
+    )
     list_filter = ("status", "type", "priority", "channel")
     search_fields = ("number", "subject")
     list_select_related = ("customer", "team", "assignee")

@@ -17,6 +17,7 @@ from aftersales.core.errors import NotFound, PermissionDenied, ValidationFailed
 from aftersales.core.idempotency import request_fingerprint, run_idempotent
 from aftersales.core.models import Region, Team, User
 from aftersales.core.roles import Capability
+from aftersales.core.selectors import audit_events_for
 from aftersales.customers.models import Contact, Customer
 from aftersales.customers.selectors import customer_get_for_user
 
@@ -24,6 +25,7 @@ from . import services
 from .models import Attachment, TicketMessage
 from .schemas import (
     AttachmentOut,
+    AuditPageOut,
     ChannelIn,
     LinkIn,
     MergeIn,
@@ -43,6 +45,7 @@ from .schemas import (
     status_change_out,
     ticket_list_item_out,
     ticket_out,
+    user_ref,
 )
 from .selectors import (
     TicketFilters,
@@ -57,8 +60,16 @@ from .selectors import (
 )
 
 router = Router(tags=["tickets"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut,
-                          415: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    415: ErrorOut,
+    422: ErrorOut,
+}
 
 
 def _user(request: HttpRequest) -> User:
@@ -84,7 +95,7 @@ def _parse_if_match(request: HttpRequest) -> int | None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit() or len(value) > 9:
-        raise ValidationFailed(details={"If-Match": _("Send the ticket's version, e.g. \"3\".")})
+        raise ValidationFailed(details={"If-Match": _('Send the ticket\'s version, e.g. "3".')})
     return int(value)
 
 
@@ -133,7 +144,11 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
             status, body = produce()
         return Status(status, body)
     status, body, replayed = run_idempotent(
-        user=user, scope="POST /tickets", key=key, fingerprint=request_fingerprint(request.body), produce=produce
+        user=user,
+        scope="POST /tickets",
+        key=key,
+        fingerprint=request_fingerprint(request.body),
+        produce=produce,
     )
     return Status(status, body)
 
@@ -156,8 +171,17 @@ def list_tickets(
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
     filters = TicketFilters(
-        status=list(status), type=list(type), priority=list(priority), channel=list(channel), team=team,
-        assignee=assignee, unassigned=unassigned, customer=customer, region=region, tag=tag, q=q,
+        status=list(status),
+        type=list(type),
+        priority=list(priority),
+        channel=list(channel),
+        team=team,
+        assignee=assignee,
+        unassigned=unassigned,
+        customer=customer,
+        region=region,
+        tag=tag,
+        q=q,
     )
     page = ticket_list_for_user(user=_user(request), filters=filters, cursor=cursor, limit=limit)
     return {"items": [ticket_list_item_out(t) for t in page.items], "next_cursor": page.next_cursor}
@@ -197,25 +221,33 @@ def patch_ticket(request: HttpRequest, number: str, payload: TicketPatchIn, resp
     tags = payload.tags if "tags" in sent else None
     if "tags" in sent and tags is None:
         tags = []
-    services.ticket_update(ticket=ticket, actor=user, changes=changes, expected_version=expected_version, tags=tags)
+    services.ticket_update(
+        ticket=ticket, actor=user, changes=changes, expected_version=expected_version, tags=tags
+    )
     body = _detail(number, user)
     response["ETag"] = f'"{body["version"]}"'
     return body
 
 
-@router.post("/{number}/transition", response={200: TicketOut, **ERRORS}, summary="Move a ticket to another stage")
+@router.post(
+    "/{number}/transition", response={200: TicketOut, **ERRORS}, summary="Move a ticket to another stage"
+)
 def transition_ticket(request: HttpRequest, number: str, payload: TransitionIn) -> Any:
     user = _user(request)
     ticket = ticket_get_for_user(number=number, user=user)
     expected_version = _parse_if_match(request) or payload.version
-    services.ticket_transition(ticket=ticket, actor=user, to_status=payload.to, note=payload.note,
-                               expected_version=expected_version)
+    services.ticket_transition(
+        ticket=ticket, actor=user, to_status=payload.to, note=payload.note, expected_version=expected_version
+    )
     return _detail(number, user)
 
 
 @router.get("/{number}/messages", response={200: MessagePageOut, **ERRORS}, summary="The ticket's thread")
 def list_messages(
-    request: HttpRequest, number: str, cursor: Text(100) | None = None, limit: int = Query(50, ge=1, le=200),  # type: ignore[valid-type]
+    request: HttpRequest,
+    number: str,
+    cursor: Text(100) | None = None,
+    limit: int = Query(50, ge=1, le=200),  # type: ignore[valid-type]
 ) -> Any:
     user = _user(request)
     ticket = ticket_get_for_user(number=number, user=user)
@@ -228,19 +260,51 @@ def list_messages(
     return {"items": [message_out(m, ticket.number) for m in page], "next_cursor": next_cursor}
 
 
-@router.post("/{number}/messages", response={201: MessageOut, **ERRORS}, summary="Reply or add an internal note")
+@router.post(
+    "/{number}/messages", response={201: MessageOut, **ERRORS}, summary="Reply or add an internal note"
+)
 def add_message(request: HttpRequest, number: str, payload: MessageIn) -> Any:
     user = _user(request)
     ticket = ticket_get_for_user(number=number, user=user)
-    message = services.ticket_add_message(ticket=ticket, actor=user, body=payload.body, kind=payload.kind,
-                                          channel="api" if not user.is_customer else "")
+    message = services.ticket_add_message(
+        ticket=ticket,
+        actor=user,
+        body=payload.body,
+        kind=payload.kind,
+        channel="api" if not user.is_customer else "",
+    )
     return Status(201, message_out(message, ticket.number))
 
 
-@router.get("/{number}/timeline", response={200: TimelineOut, **ERRORS}, summary="Stage changes with durations")
+@router.get(
+    "/{number}/timeline", response={200: TimelineOut, **ERRORS}, summary="Stage changes with durations"
+)
 def timeline(request: HttpRequest, number: str) -> Any:
     ticket = ticket_get_for_user(number=number, user=_user(request))
-    return {"items": [status_change_out(c) for c in ticket_status_history(ticket=ticket)], "next_cursor": None}
+    return {
+        "items": [status_change_out(c) for c in ticket_status_history(ticket=ticket)],
+        "next_cursor": None,
+    }
+
+
+@router.get("/{number}/audit", response={200: AuditPageOut, **ERRORS}, summary="Who changed what and when")
+def audit_trail(request: HttpRequest, number: str) -> Any:
+    user = _user(request)
+    ticket = ticket_get_for_user(number=number, user=user)
+    events = audit_events_for(obj=ticket, user=user)
+    return {
+        "items": [
+            {
+                "occurred_at": e.occurred_at,
+                "actor": user_ref(e.actor),
+                "action": e.action,
+                "before": e.before,
+                "after": e.after,
+            }
+            for e in events
+        ],
+        "next_cursor": None,
+    }
 
 
 @router.post("/{number}/attachments", response={201: AttachmentOut, **ERRORS}, summary="Upload an attachment")
@@ -258,25 +322,46 @@ def upload_attachment(
         message_obj = TicketMessage.objects.filter(pk=message, ticket=ticket).first()
         if message_obj is None:
             raise ValidationFailed(details={"message": _("No such message on this ticket.")})
-    attachment = services.attachment_add(ticket=ticket, actor=user, upload=file, message=message_obj,
-                                         is_internal=internal and user.can(Capability.TICKET_INTERNAL_NOTE))
-    return Status(201, {"id": attachment.pk, "name": attachment.original_name, "content_type": attachment.content_type,
-                 "size": attachment.size, "url": f"/api/v1/tickets/{ticket.number}/attachments/{attachment.pk}"})
+    attachment = services.attachment_add(
+        ticket=ticket,
+        actor=user,
+        upload=file,
+        message=message_obj,
+        is_internal=internal and user.can(Capability.TICKET_INTERNAL_NOTE),
+    )
+    return Status(
+        201,
+        {
+            "id": attachment.pk,
+            "name": attachment.original_name,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "url": f"/api/v1/tickets/{ticket.number}/attachments/{attachment.pk}",
+        },
+    )
 
 
 @router.get("/{number}/attachments/{attachment_id}", response=ERRORS, summary="Download an attachment")
-def download_attachment(request: HttpRequest, number: str, attachment_id: int = Path(..., gt=0, lt=2**62)) -> Any:
+def download_attachment(
+    request: HttpRequest, number: str, attachment_id: int = Path(..., gt=0, lt=2**62)
+) -> Any:
     user = _user(request)
     ticket = ticket_get_for_user(number=number, user=user)
-    attachment = next((a for a in attachments_for_user(ticket=ticket, user=user) if a.pk == attachment_id), None)
+    attachment = next(
+        (a for a in attachments_for_user(ticket=ticket, user=user) if a.pk == attachment_id), None
+    )
     if attachment is None:
         raise NotFound()
     return attachment_file_response(attachment)
 
 
 def attachment_file_response(attachment: Attachment) -> FileResponse:
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.content_type)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

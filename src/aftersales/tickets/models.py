@@ -11,8 +11,18 @@ from aftersales.customers.models import Contact, Customer, ValueTier
 
 from .lifecycle import FINAL_STATUSES, TicketStatus
 
-__all__ = ["Attachment", "Channel", "Priority", "Tag", "Ticket", "TicketLink", "TicketMessage", "TicketStatus",
-           "TicketStatusChange", "TicketType"]
+__all__ = [
+    "Attachment",
+    "Channel",
+    "Priority",
+    "Tag",
+    "Ticket",
+    "TicketLink",
+    "TicketMessage",
+    "TicketStatus",
+    "TicketStatusChange",
+    "TicketType",
+]
 
 
 class TicketType(models.TextChoices):
@@ -61,32 +71,78 @@ class Ticket(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True)
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    type = models.CharField(_("type"), max_length=20, choices=TicketType.choices, default=TicketType.CONSULTATION)
+    type = models.CharField(
+        _("type"), max_length=20, choices=TicketType.choices, default=TicketType.CONSULTATION
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    status = models.CharField(_("status"), max_length=24, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    status = models.CharField(
+        _("status"), max_length=24, choices=TicketStatus.choices, default=TicketStatus.NEW
+    )
     # The stage a ticket returns to when the customer answers while it waits on them.
     resume_status = models.CharField(max_length=24, choices=TicketStatus.choices, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=20, blank=True)
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="tickets")
-    # The customer's value tier when the ticket was opened (SLA and queues read it without a join).
-    customer_tier = models.CharField(_("customer tier"), max_length=12, choices=ValueTier.choices, default=ValueTier.POTENTIAL)
-    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
-    installed_product = models.ForeignKey(
-        InstalledProduct, verbose_name=_("installed product"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="tickets"
     )
-    region = models.ForeignKey(Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
-    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    # The customer's value tier when the ticket was opened (SLA and queues read it without a join).
+    customer_tier = models.CharField(
+        _("customer tier"), max_length=12, choices=ValueTier.choices, default=ValueTier.POTENTIAL
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    installed_product = models.ForeignKey(
+        InstalledProduct,
+        verbose_name=_("installed product"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="tickets")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
     )
 
     version = models.PositiveIntegerField(default=1)
@@ -103,15 +159,23 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=TicketStatus.values), name="ticket_status_valid"),
-            models.CheckConstraint(condition=models.Q(type__in=TicketType.values), name="ticket_type_valid"),
-            models.CheckConstraint(condition=models.Q(channel__in=Channel.values), name="ticket_channel_valid"),
-            models.CheckConstraint(condition=models.Q(priority__in=Priority.values), name="ticket_priority_valid"),
             models.CheckConstraint(
-                condition=~models.Q(status="closed") | models.Q(closed_at__isnull=False), name="ticket_closed_has_time"
+                condition=models.Q(status__in=TicketStatus.values), name="ticket_status_valid"
+            ),
+            models.CheckConstraint(condition=models.Q(type__in=TicketType.values), name="ticket_type_valid"),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=Channel.values), name="ticket_channel_valid"
             ),
             models.CheckConstraint(
-                condition=~models.Q(status="resolved") | models.Q(resolved_at__isnull=False), name="ticket_resolved_has_time"
+                condition=models.Q(priority__in=Priority.values), name="ticket_priority_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | models.Q(closed_at__isnull=False),
+                name="ticket_closed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="resolved") | models.Q(resolved_at__isnull=False),
+                name="ticket_resolved_has_time",
             ),
         ]
         # Every queue and filter path ends in "-id" so keyset paging is an index range scan.
@@ -147,7 +211,9 @@ class TicketStatusChange(models.Model):
     # When the ticket entered ``from_status``: the stage's duration is occurred_at − this.
     from_status_entered_at = models.DateTimeField(null=True, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.TextField(blank=True)
 
     class Meta:
@@ -174,7 +240,9 @@ class TicketMessage(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     is_from_customer = models.BooleanField(default=False)
     channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
     body = models.TextField(_("message"))
@@ -185,7 +253,11 @@ class TicketMessage(models.Model):
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at", "id"], name="message_ticket_idx")]
-        constraints = [models.CheckConstraint(condition=models.Q(kind__in=["reply", "note", "event"]), name="message_kind_valid")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["reply", "note", "event"]), name="message_kind_valid"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -201,14 +273,18 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(TicketMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    message = models.ForeignKey(
+        TicketMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     file = models.FileField(upload_to=attachment_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
     is_internal = models.BooleanField(default=False)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -226,12 +302,16 @@ class TicketLink(models.Model):
     from_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
     to_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["from_ticket", "to_ticket"], name="ticket_link_unique"),
-            models.CheckConstraint(condition=~models.Q(from_ticket=models.F("to_ticket")), name="ticket_link_not_self"),
+            models.CheckConstraint(
+                condition=~models.Q(from_ticket=models.F("to_ticket")), name="ticket_link_not_self"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,12 +13,22 @@ from aftersales.api.schemas import RefOut, StrictSchema, Text, UserRefOut
 from .lifecycle import TicketStatus, allowed_targets
 from .models import Ticket, TicketMessage, TicketStatusChange
 
-TicketTypeIn = Literal["consultation", "complaint", "repair", "installation", "maintenance", "return_exchange", "upgrade"]
+TicketTypeIn = Literal[
+    "consultation", "complaint", "repair", "installation", "maintenance", "return_exchange", "upgrade"
+]
 ChannelIn = Literal["phone", "web", "email", "chat", "app", "wechat", "social", "api"]
 PriorityIn = Literal["urgent", "high", "normal", "low"]
 StatusIn = Literal[
-    "new", "accepted", "diagnosing", "solution_proposed", "in_service", "waiting_on_customer", "resolved",
-    "reopened", "closed", "cancelled",
+    "new",
+    "accepted",
+    "diagnosing",
+    "solution_proposed",
+    "in_service",
+    "waiting_on_customer",
+    "resolved",
+    "reopened",
+    "closed",
+    "cancelled",
 ]
 Id = int  # positive database ids; validated by Field(gt=0) where they are accepted
 
@@ -50,7 +60,9 @@ class TicketPatchIn(StrictSchema):
     team: int | None = Field(default=None, gt=0, lt=2**62)
     assignee: int | None = Field(default=None, gt=0, lt=2**62)
     tags: list[Text(40, 1)] | None = Field(default=None, max_length=20)  # type: ignore[valid-type]
-    version: int | None = Field(default=None, ge=1, lt=2**31, description="alternative to the If-Match header")
+    version: int | None = Field(
+        default=None, ge=1, lt=2**31, description="alternative to the If-Match header"
+    )
 
 
 class MessageIn(StrictSchema):
@@ -170,6 +182,19 @@ class StatusChangeOut(Schema):
     note: str
 
 
+class AuditEventOut(Schema):
+    occurred_at: dt.datetime
+    actor: UserRefOut | None
+    action: str
+    before: dict
+    after: dict
+
+
+class AuditPageOut(Schema):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
 class TimelineOut(Schema):
     items: list[StatusChangeOut]
     next_cursor: str | None
@@ -188,7 +213,12 @@ def ref(obj: object) -> dict | None:
 
 
 def customer_ref(customer: object) -> dict:
-    return {"id": customer.pk, "code": customer.code, "name": customer.name, "value_tier": customer.value_tier}  # type: ignore[attr-defined]
+    return {
+        "id": customer.pk,
+        "code": customer.code,
+        "name": customer.name,
+        "value_tier": customer.value_tier,
+    }  # type: ignore[attr-defined]
 
 
 def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
@@ -205,7 +235,9 @@ def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
         "customer": customer_ref(ticket.customer),
         "customer_tier": ticket.customer_tier,
         "contact_id": ticket.contact_id,
-        "installed_product": None if product is None else {
+        "installed_product": None
+        if product is None
+        else {
             "id": product.pk,
             "serial_number": product.serial_number,
             "model_code": product.product_model.code,
@@ -232,20 +264,38 @@ def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
 
 def ticket_list_item_out(ticket: Ticket) -> dict:
     return {
-        "number": ticket.number, "subject": ticket.subject, "type": ticket.type, "channel": ticket.channel,
-        "priority": ticket.priority, "status": ticket.status, "version": ticket.version,
-        "customer": customer_ref(ticket.customer), "team": ref(ticket.team), "assignee": user_ref(ticket.assignee),
-        "created_at": ticket.created_at, "updated_at": ticket.updated_at,
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "type": ticket.type,
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "version": ticket.version,
+        "customer": customer_ref(ticket.customer),
+        "team": ref(ticket.team),
+        "assignee": user_ref(ticket.assignee),
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
     }
 
 
 def message_out(message: TicketMessage, ticket_number: str) -> dict:
     return {
-        "id": message.pk, "kind": message.kind, "body": message.body, "author": user_ref(message.author),
-        "is_from_customer": message.is_from_customer, "channel": message.channel, "created_at": message.created_at,
+        "id": message.pk,
+        "kind": message.kind,
+        "body": message.body,
+        "author": user_ref(message.author),
+        "is_from_customer": message.is_from_customer,
+        "channel": message.channel,
+        "created_at": message.created_at,
         "attachments": [
-            {"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
-             "url": f"/api/v1/tickets/{ticket_number}/attachments/{a.pk}"}
+            {
+                "id": a.pk,
+                "name": a.original_name,
+                "content_type": a.content_type,
+                "size": a.size,
+                "url": f"/api/v1/tickets/{ticket_number}/attachments/{a.pk}",
+            }
             for a in message.attachments.all()
         ],
     }
@@ -253,8 +303,12 @@ def message_out(message: TicketMessage, ticket_number: str) -> dict:
 
 def status_change_out(change: TicketStatusChange) -> dict:
     return {
-        "from_status": change.from_status, "to_status": change.to_status, "occurred_at": change.occurred_at,
-        "from_stage_seconds": change.from_stage_seconds, "actor": user_ref(change.actor), "note": change.note,
+        "from_status": change.from_status,
+        "to_status": change.to_status,
+        "occurred_at": change.occurred_at,
+        "from_stage_seconds": change.from_stage_seconds,
+        "actor": user_ref(change.actor),
+        "note": change.note,
     }
 
 

@@ -44,7 +44,9 @@ def ticket_scope_for(user: User) -> Q | None:
     if user.is_superuser or user.role in (Role.ADMIN, Role.AGENT, Role.PARTS_CLERK):
         return None
     if user.role == Role.SUPERVISOR:
-        team_ids = list(user.teams.values_list("id", flat=True)) + list(user.led_teams.values_list("id", flat=True))
+        team_ids = list(user.teams.values_list("id", flat=True)) + list(
+            user.led_teams.values_list("id", flat=True)
+        )
         region_ids = region_with_descendants(list(user.regions.values_list("id", flat=True)))
         if not team_ids and not region_ids:
             return None  # a supervisor of the whole organisation
@@ -163,7 +165,9 @@ class TicketFilters:
         if self.q:
             term = self.q.strip()
             if term:
-                qs = qs.filter(Q(number__iexact=term) | Q(subject__icontains=term) | Q(customer__name__icontains=term))
+                qs = qs.filter(
+                    Q(number__iexact=term) | Q(subject__icontains=term) | Q(customer__name__icontains=term)
+                )
         return qs
 
 

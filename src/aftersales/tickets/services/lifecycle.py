@@ -25,8 +25,18 @@ from ..models import Channel, Priority, Tag, Ticket, TicketStatusChange, TicketT
 from ..selectors import customer_id_for
 
 TICKET_NUMBER_PREFIX = "T"
-EDITABLE_FIELDS = ("subject", "description", "type", "priority", "channel", "team", "assignee", "region",
-                   "installed_product", "contact")
+EDITABLE_FIELDS = (
+    "subject",
+    "description",
+    "type",
+    "priority",
+    "channel",
+    "team",
+    "assignee",
+    "region",
+    "installed_product",
+    "contact",
+)
 
 
 def format_ticket_number(value: int) -> str:
@@ -43,7 +53,9 @@ def _check_assignee(assignee: User | None) -> None:
         raise ValidationFailed(details={"assignee": _("Tickets can only be assigned to active staff.")})
 
 
-def _check_belongs(customer: Customer, contact: Contact | None, installed_product: InstalledProduct | None) -> None:
+def _check_belongs(
+    customer: Customer, contact: Contact | None, installed_product: InstalledProduct | None
+) -> None:
     if contact is not None and contact.customer_id != customer.pk:
         raise ValidationFailed(details={"contact": _("This contact belongs to another customer.")})
     if installed_product is not None and installed_product.customer_id != customer.pk:
@@ -128,14 +140,22 @@ def ticket_open(
     tag_objects = _tags_from_names(tags)
     if tag_objects:
         ticket.tags.set(tag_objects)
-    TicketStatusChange.objects.create(ticket=ticket, from_status="", to_status=TicketStatus.NEW, occurred_at=now, actor=actor)
+    TicketStatusChange.objects.create(
+        ticket=ticket, from_status="", to_status=TicketStatus.NEW, occurred_at=now, actor=actor
+    )
     audit_record(
         actor=actor,
         obj=ticket,
         action="ticket.open",
         after={
-            "number": ticket.number, "subject": subject, "type": type, "channel": channel, "priority": priority,
-            "customer": customer.pk, "team": ticket.team_id, "assignee": ticket.assignee_id,
+            "number": ticket.number,
+            "subject": subject,
+            "type": type,
+            "channel": channel,
+            "priority": priority,
+            "customer": customer.pk,
+            "team": ticket.team_id,
+            "assignee": ticket.assignee_id,
             "tags": [t.name for t in tag_objects],
         },
     )
@@ -145,7 +165,9 @@ def ticket_open(
 
 def _compare_and_set(ticket: Ticket, expected_version: int, **values: Any) -> None:
     """Apply ``values`` only if nobody changed the ticket since ``expected_version`` was read."""
-    updated = Ticket.objects.filter(pk=ticket.pk, version=expected_version).update(version=F("version") + 1, **values)
+    updated = Ticket.objects.filter(pk=ticket.pk, version=expected_version).update(
+        version=F("version") + 1, **values
+    )
     if updated != 1:
         current = Ticket.objects.filter(pk=ticket.pk).values_list("version", flat=True).first()
         raise StaleTicket(number=ticket.number, current_version=current)
@@ -156,7 +178,12 @@ def _compare_and_set(ticket: Ticket, expected_version: int, **values: Any) -> No
 
 @transaction.atomic
 def ticket_update(
-    *, ticket: Ticket, actor: User, changes: dict[str, Any], expected_version: int | None = None, tags: list[str] | None = None
+    *,
+    ticket: Ticket,
+    actor: User,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    tags: list[str] | None = None,
 ) -> Ticket:
     """Edit fields of a ticket. ``changes`` keys are names from ``EDITABLE_FIELDS``."""
     if not actor.can(Capability.TICKET_EDIT):
@@ -175,7 +202,11 @@ def ticket_update(
             _check_choice(changes[name], choices, name)
     if "assignee" in changes:
         _check_assignee(changes["assignee"])
-    _check_belongs(ticket.customer, changes.get("contact", ticket.contact), changes.get("installed_product", ticket.installed_product))
+    _check_belongs(
+        ticket.customer,
+        changes.get("contact", ticket.contact),
+        changes.get("installed_product", ticket.installed_product),
+    )
 
     version = ticket.version if expected_version is None else expected_version
     before: dict[str, Any] = {}
@@ -192,7 +223,9 @@ def ticket_update(
         if version != ticket.version:
             raise StaleTicket(number=ticket.number, current_version=ticket.version)
         return ticket
-    _compare_and_set(ticket, version, updated_at=timezone.now(), **{k: v for k, v in changes.items() if k in after})
+    _compare_and_set(
+        ticket, version, updated_at=timezone.now(), **{k: v for k, v in changes.items() if k in after}
+    )
     if new_tag_objects is not None and "tags" in after:
         ticket.tags.set(new_tag_objects)
     audit_record(actor=actor, obj=ticket, action="ticket.update", before=before, after=after)
@@ -202,7 +235,10 @@ def ticket_update(
 
 def _check_may_transition(ticket: Ticket, actor: User, to_status: str) -> None:
     if actor.is_customer:
-        if customer_id_for(actor) != ticket.customer_id or (ticket.status, to_status) not in CUSTOMER_TRANSITIONS:
+        if (
+            customer_id_for(actor) != ticket.customer_id
+            or (ticket.status, to_status) not in CUSTOMER_TRANSITIONS
+        ):
             raise PermissionDenied()
         return
     if not actor.can(Capability.TICKET_TRANSITION):
@@ -213,14 +249,21 @@ def _check_may_transition(ticket: Ticket, actor: User, to_status: str) -> None:
 
 @transaction.atomic
 def ticket_transition(
-    *, ticket: Ticket, actor: User | None, to_status: str, note: str = "", expected_version: int | None = None,
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    to_status: str,
+    note: str = "",
+    expected_version: int | None = None,
     close_reason: str = "",
 ) -> Ticket:
     """Move a ticket to ``to_status`` if the state machine allows it; otherwise change nothing."""
     try:
         target = TicketStatus(to_status)
     except ValueError as exc:
-        raise ValidationFailed(details={"to_status": _("“%(value)s” is not a status.") % {"value": to_status}}) from exc
+        raise ValidationFailed(
+            details={"to_status": _("“%(value)s” is not a status.") % {"value": to_status}}
+        ) from exc
     if actor is not None:
         _check_may_transition(ticket, actor, target)
     from_status = TicketStatus(ticket.status)
@@ -257,10 +300,20 @@ def ticket_transition(
         setattr(ticket, name, value)
     ticket.version = version + 1
     TicketStatusChange.objects.create(
-        ticket=ticket, from_status=from_status, to_status=target, from_status_entered_at=entered_at,
-        occurred_at=now, actor=actor, note=note,
+        ticket=ticket,
+        from_status=from_status,
+        to_status=target,
+        from_status_entered_at=entered_at,
+        occurred_at=now,
+        actor=actor,
+        note=note,
     )
-    audit_record(actor=actor, obj=ticket, action="ticket.transition", before={"status": from_status},
-                 after={"status": target, "note": note})
+    audit_record(
+        actor=actor,
+        obj=ticket,
+        action="ticket.transition",
+        before={"status": from_status},
+        after={"status": target, "note": note},
+    )
     publish(TicketStageChanged(ticket=ticket, from_status=from_status, to_status=target, actor=actor))
     return ticket

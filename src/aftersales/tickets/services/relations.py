@@ -34,19 +34,31 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     now = timezone.now()
     from_status = source.status
     updated = Ticket.objects.filter(pk=source.pk, version=source.version, status=from_status).update(
-        status=TicketStatus.CLOSED, close_reason="merged", merged_into=target, closed_at=now,
-        status_changed_at=now, updated_at=now, version=F("version") + 1,
+        status=TicketStatus.CLOSED,
+        close_reason="merged",
+        merged_into=target,
+        closed_at=now,
+        status_changed_at=now,
+        updated_at=now,
+        version=F("version") + 1,
     )
     if updated != 1:
         raise StaleTicket(number=source.number)
     TicketStatusChange.objects.create(
-        ticket=source, from_status=from_status, to_status=TicketStatus.CLOSED,
-        from_status_entered_at=source.status_changed_at, occurred_at=now, actor=actor,
+        ticket=source,
+        from_status=from_status,
+        to_status=TicketStatus.CLOSED,
+        from_status_entered_at=source.status_changed_at,
+        occurred_at=now,
+        actor=actor,
         note=_("Merged into %(number)s") % {"number": target.number},
     )
     source.refresh_from_db()
     TicketMessage.objects.create(
-        ticket=target, kind=TicketMessage.Kind.NOTE, author=actor, created_at=now,
+        ticket=target,
+        kind=TicketMessage.Kind.NOTE,
+        author=actor,
+        created_at=now,
         body=_("Merged from %(number)s: %(subject)s\n\n%(description)s")
         % {"number": source.number, "subject": source.subject, "description": source.description},
     )
@@ -54,8 +66,13 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     source.attachments.update(ticket=target)
     TicketLink.objects.get_or_create(from_ticket=source, to_ticket=target, defaults={"created_by": actor})
     Ticket.objects.filter(pk=target.pk).update(updated_at=now)
-    audit_record(actor=actor, obj=source, action="ticket.merge", before={"status": from_status},
-                 after={"status": TicketStatus.CLOSED, "merged_into": target.number})
+    audit_record(
+        actor=actor,
+        obj=source,
+        action="ticket.merge",
+        before={"status": from_status},
+        after={"status": TicketStatus.CLOSED, "merged_into": target.number},
+    )
     publish(TicketMerged(source=source, target=target, actor=actor))
     return target
 

@@ -70,24 +70,40 @@ def ticket_add_message(
     if not body:
         raise ValidationFailed(details={"body": _("The message is empty.")})
     if len(body) > MAX_MESSAGE_CHARS:
-        raise ValidationFailed(details={"body": _("A message is at most %(n)d characters.") % {"n": MAX_MESSAGE_CHARS}})
+        raise ValidationFailed(
+            details={"body": _("A message is at most %(n)d characters.") % {"n": MAX_MESSAGE_CHARS}}
+        )
     if ticket.status in FINAL_STATUSES and kind != TicketMessage.Kind.NOTE:
         raise TicketClosed()
 
     now = timezone.now()
     from_customer = actor is not None and actor.is_customer
     message = TicketMessage.objects.create(
-        ticket=ticket, kind=kind, author=actor, is_from_customer=from_customer,
-        channel=channel or (ticket.channel if from_customer else ""), body=body, created_at=now,
+        ticket=ticket,
+        kind=kind,
+        author=actor,
+        is_from_customer=from_customer,
+        channel=channel or (ticket.channel if from_customer else ""),
+        body=body,
+        created_at=now,
     )
     values: dict[str, object] = {"updated_at": now}
-    if kind == TicketMessage.Kind.REPLY and not from_customer and actor is not None and ticket.first_responded_at is None:
+    if (
+        kind == TicketMessage.Kind.REPLY
+        and not from_customer
+        and actor is not None
+        and ticket.first_responded_at is None
+    ):
         values["first_responded_at"] = now
     Ticket.objects.filter(pk=ticket.pk).update(**values)
     for name, value in values.items():
         setattr(ticket, name, value)
-    audit_record(actor=actor, obj=message, action=f"ticket.message.{kind}",
-                 after={"ticket": ticket.number, "length": len(body)})
+    audit_record(
+        actor=actor,
+        obj=message,
+        action=f"ticket.message.{kind}",
+        after={"ticket": ticket.number, "length": len(body)},
+    )
     publish(TicketMessageAdded(ticket=ticket, message=message, actor=actor))
 
     if from_customer and kind == TicketMessage.Kind.REPLY:
@@ -97,8 +113,12 @@ def ticket_add_message(
             resume = ticket.resume_status or TicketStatus.ACCEPTED
             ticket_transition(ticket=ticket, actor=None, to_status=resume, note=_("The customer replied."))
         elif ticket.status == TicketStatus.RESOLVED:
-            ticket_transition(ticket=ticket, actor=None, to_status=TicketStatus.REOPENED,
-                              note=_("The customer replied after the resolution."))
+            ticket_transition(
+                ticket=ticket,
+                actor=None,
+                to_status=TicketStatus.REOPENED,
+                note=_("The customer replied after the resolution."),
+            )
     return message
 
 
@@ -106,23 +126,34 @@ def _sniff_type(name: str, declared: str, head: bytes) -> str:
     guessed = mimetypes.guess_type(name)[0] or ""
     content_type = declared if declared in ALLOWED_TYPES else guessed
     if content_type not in ALLOWED_TYPES:
-        raise UnsupportedMediaType(details={"content_type": declared or guessed, "allowed": sorted(ALLOWED_TYPES)})
+        raise UnsupportedMediaType(
+            details={"content_type": declared or guessed, "allowed": sorted(ALLOWED_TYPES)}
+        )
     signatures = ALLOWED_TYPES[content_type]
     if signatures and not any(head.startswith(signature) for signature in signatures):
-        raise UnsupportedMediaType(_("The file's content does not match its type."), details={"content_type": content_type})
+        raise UnsupportedMediaType(
+            _("The file's content does not match its type."), details={"content_type": content_type}
+        )
     if content_type.startswith("text/"):
         try:
             head.decode("utf-8")
         except UnicodeDecodeError:
             # GBK text files are common in China; accept them but refuse binary disguised as text.
             if b"\x00" in head:
-                raise UnsupportedMediaType(_("The file's content does not match its type."), details={}) from None
+                raise UnsupportedMediaType(
+                    _("The file's content does not match its type."), details={}
+                ) from None
     return content_type
 
 
 @transaction.atomic
 def attachment_add(
-    *, ticket: Ticket, actor: User, upload: UploadedFile, message: TicketMessage | None = None, is_internal: bool = False
+    *,
+    ticket: Ticket,
+    actor: User,
+    upload: UploadedFile,
+    message: TicketMessage | None = None,
+    is_internal: bool = False,
 ) -> Attachment:
     _check_may_write(ticket, actor, TicketMessage.Kind.NOTE if is_internal else TicketMessage.Kind.REPLY)
     if ticket.status in FINAL_STATUSES:
@@ -130,8 +161,10 @@ def attachment_add(
     size = upload.size or 0
     limit = settings.AFTERSALES_ATTACHMENT_MAX_BYTES
     if size > limit:
-        raise PayloadTooLarge(_("A file may be at most %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
-                              details={"max_bytes": limit, "size": size})
+        raise PayloadTooLarge(
+            _("A file may be at most %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
+            details={"max_bytes": limit, "size": size},
+        )
     if size == 0:
         raise ValidationFailed(details={"file": _("The file is empty.")})
     raw_name = PurePath(upload.name or "file").name
@@ -140,11 +173,21 @@ def attachment_add(
     content_type = _sniff_type(name, (upload.content_type or "").split(";")[0].strip().lower(), data[:16])
     digest = hashlib.sha256(data).hexdigest()
     attachment = Attachment(
-        ticket=ticket, message=message, original_name=name, content_type=content_type, size=len(data),
-        sha256=digest, is_internal=is_internal, uploaded_by=actor,
+        ticket=ticket,
+        message=message,
+        original_name=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        is_internal=is_internal,
+        uploaded_by=actor,
     )
     attachment.file.save(digest, ContentFile(data), save=False)
     attachment.save()
-    audit_record(actor=actor, obj=attachment, action="ticket.attachment.add",
-                 after={"ticket": ticket.number, "name": name, "size": len(data), "content_type": content_type})
+    audit_record(
+        actor=actor,
+        obj=attachment,
+        action="ticket.attachment.add",
+        after={"ticket": ticket.number, "name": name, "size": len(data), "content_type": content_type},
+    )
     return attachment

@@ -24,21 +24,49 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "AFTERSALES_DATA_DIR": str(settings.DATA_DIR)}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "aftersales.settings",
+            "AFTERSALES_DATA_DIR": str(settings.DATA_DIR),
+        }
         commands = [
             [
-                sys.executable, "-m", "gunicorn", "aftersales.wsgi:application",
-                "--bind", f"{options['host']}:{options['port']}",
-                "--workers", str(options["web_workers"]), "--threads", str(options["threads"]),
-                "--worker-class", "gthread", "--access-logfile", "-", "--graceful-timeout", "10",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "aftersales.wsgi:application",
+                "--bind",
+                f"{options['host']}:{options['port']}",
+                "--workers",
+                str(options["web_workers"]),
+                "--threads",
+                str(options["threads"]),
+                "--worker-class",
+                "gthread",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
             ],
         ]
         if not options["no_worker"]:
             commands.append(
                 [
-                    sys.executable, "-m", "celery", "-A", "aftersales", "worker", "--beat",
-                    "--loglevel", "INFO", "--pool", "threads", "--concurrency", "2",
-                    "--schedule", str(settings.DATA_DIR / "celerybeat-schedule"),
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "aftersales",
+                    "worker",
+                    "--beat",
+                    "--loglevel",
+                    "INFO",
+                    "--pool",
+                    "threads",
+                    "--concurrency",
+                    "2",
+                    "--schedule",
+                    str(settings.DATA_DIR / "celerybeat-schedule"),
                 ]
             )
         processes = [subprocess.Popen(command, env=env) for command in commands]  # noqa: S603
