@@ -31,7 +31,12 @@ class LoginForm(AuthenticationForm):
 
 
 class QueueFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("Number, subject or customer"), "type": "search"}),
+    )
     status = forms.ChoiceField(label=_("Status"), required=False)
     type = forms.ChoiceField(label=_("Type"), required=False)
     priority = forms.ChoiceField(label=_("Priority"), required=False)

@@ -79,7 +79,7 @@ def report_error(request: HttpRequest, error: ApplicationError) -> None:
 
 
 def form_error_lines(form: Any) -> list[str]:
-    lines = []
+    lines: list[str] = []
     for field_name, errors in form.errors.items():
         label = form.fields[field_name].label if field_name in form.fields else ""
         lines.extend(f"{label}: {error}" if label else str(error) for error in errors)
