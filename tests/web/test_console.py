@@ -134,14 +134,18 @@ def test_a_broken_cursor_shows_an_error_not_a_500(login, agent):
     assert "flash-error" in response.content.decode()
 
 
-def test_queue_page_query_count_is_pinned(login, agent, django_assert_max_num_queries):
+@pytest.mark.parametrize(("queue", "max_queries"), [("all", 4), ("mine", 4), ("unassigned", 4), ("team", 6)])
+def test_queue_page_query_count_is_pinned(login, agent, django_assert_max_num_queries, queue, max_queries):
+    """Session, user, the team filter's options, (the user's teams,) one query for the page."""
     team = TeamFactory()
-    for index in range(25):
-        TicketFactory(team=team, assignee=agent if index % 2 else None)
+    team.members.add(agent)
+    for index in range(30):
+        TicketFactory(team=team, assignee=agent if index % 2 else None, customer=CustomerFactory())
     client = login(agent)
-    with django_assert_max_num_queries(8):
-        response = client.get("/console/queue/all/")
+    with django_assert_max_num_queries(max_queries):
+        response = client.get(f"/console/queue/{queue}/")
     assert response.status_code == 200
+    assert response.content.decode().count('class="num"') == (25 if queue in ("all", "team") else 15)
 
 
 def test_ticket_page_shows_thread_notes_timeline_and_panels(login, agent, customer, product):
