@@ -44,12 +44,17 @@ def customer_search(
 
 
 def customer_find_by_phone(*, phone: str) -> Customer | None:
-    """Caller lookup for the phone log: the customer whose number (or contact's) matches."""
-    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    """Caller lookup for the phone log: the customer whose number (or a contact's) matches.
+
+    Numbers are compared as typed and as bare digits, so "138 1234 5678" finds "13812345678".
+    """
+    typed = phone.strip()
+    digits = "".join(ch for ch in typed if ch.isdigit() or ch == "+")
     if len(digits) < 5:
         return None
+    candidates = {typed, digits}
     return (
-        Customer.objects.filter(Q(phone=digits) | Q(contacts__phone=digits))
+        Customer.objects.filter(Q(phone__in=candidates) | Q(contacts__phone__in=candidates))
         .order_by("-id")
         .distinct()
         .first()
