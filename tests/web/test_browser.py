@@ -183,6 +183,8 @@ def test_screenshots_of_the_main_pages(open_page, desk, language):
     tag = "zh" if language.startswith("zh") else "en"
 
     page = open_page(language)
+    page.goto("/login/")
+    shoot(page, f"login-{tag}")
     sign_in(page, agent.username)
     page.wait_for_url("**/console/")
     page.goto("/console/queue/all/")

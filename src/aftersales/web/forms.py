@@ -24,7 +24,7 @@ def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("E-mail"),
+        label=_("E-mail address"),
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
