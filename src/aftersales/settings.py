@@ -157,6 +157,9 @@ AFTERSALES_ATTACHMENT_MAX_BYTES = int(
     os.environ.get("AFTERSALES_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
 )
 
+# Requests per minute per API token (0 turns the limit off); answers 429 beyond it.
+AFTERSALES_API_RATE_PER_MINUTE = int(os.environ.get("AFTERSALES_API_RATE_PER_MINUTE", "6000"))
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

@@ -528,3 +528,14 @@ def test_the_audit_trail_of_a_ticket_is_visible_to_supervisors_only(agent, api_a
     assert trail.json()["items"][0]["before"] == {"status": "new"}
     assert trail.json()["items"][0]["actor"]["id"] == agent.pk
     assert api_as(agent).get(f"/api/v1/tickets/{ticket.number}/audit").status_code == 403
+
+
+def test_a_token_over_its_rate_gets_429(agent_api, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.AFTERSALES_API_RATE_PER_MINUTE = 3
+    codes = [agent_api.get("/api/v1/tickets").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert agent_api.get("/api/v1/tickets").json()["code"] == "throttled"
+    cache.clear()

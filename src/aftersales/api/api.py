@@ -14,6 +14,8 @@ from aftersales.core.errors import ApplicationError, NotAuthenticated
 from aftersales.core.models import User
 from aftersales.core.services import api_token_authenticate
 
+from .throttling import TokenRateThrottle
+
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
@@ -30,6 +32,7 @@ api = NinjaAPI(
     version="1",
     description="After-sales service platform: tickets, customers and installed products.",
     auth=BearerToken(),
+    throttle=[TokenRateThrottle()],
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from aftersales.core.admin import AuditedModelAdmin
+
 from .models import Address, Contact, Customer
 
 
@@ -15,7 +17,7 @@ class AddressInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "kind", "value_tier", "phone", "email", "region")
     list_filter = ("kind", "value_tier")
     search_fields = ("code", "name", "phone", "email")
