@@ -66,6 +66,8 @@ def test_call_from_a_new_number_creates_the_customer_and_the_ticket(login, agent
     ticket = Ticket.objects.get()
     assert ticket.customer == customer
     assert ticket.channel == "phone"
+    assert customer.phone == "13912345678"  # the next call from this number finds the customer
+    assert "王先生" in login(agent).get("/console/call/lookup/", {"phone": "139-1234-5678"}).content.decode()
 
 
 def test_call_from_a_new_number_without_a_name_changes_nothing(login, agent):

@@ -57,7 +57,9 @@ def _resolve_customer(request: HttpRequest, form: PhoneCallForm) -> Customer:
     name = (data.get("customer_name") or "").strip()
     if not name:
         raise ValidationFailed(details={"customer_name": _("This number is new: enter the caller's name.")})
-    return customer_create(actor=user, name=name, phone=data["phone"])
+    # Stored as the digits the phone lookup compares against, so the next call finds this customer.
+    digits = "".join(ch for ch in data["phone"] if ch.isdigit() or ch == "+")
+    return customer_create(actor=user, name=name, phone=digits)
 
 
 @staff_required
