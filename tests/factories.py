@@ -114,6 +114,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Ticket
+        skip_postgeneration_save = True
 
     number = factory.Sequence(lambda n: f"TF{n:07d}")
     subject = factory.Sequence(lambda n: f"马桶漏水 {n}")

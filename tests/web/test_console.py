@@ -304,10 +304,12 @@ def test_merge_into_an_unknown_ticket_shows_an_error(login, agent):
     assert source.status == "new"
 
 
-def test_admin_link_only_for_admins_and_supervisors(login, agent):
+def test_admin_link_only_for_accounts_the_admin_lets_in(login, agent):
     supervisor = UserFactory(role=Role.SUPERVISOR)
+    administrator = UserFactory(role=Role.ADMIN, is_staff=True)
     assert "/admin/" not in login(agent).get("/console/").content.decode()
-    assert "/admin/" in login(supervisor).get("/console/").content.decode()
+    assert "/admin/" not in login(supervisor).get("/console/").content.decode()
+    assert "/admin/" in login(administrator).get("/console/").content.decode()
 
 
 def test_console_in_chinese_has_no_untranslated_chrome(login, agent):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, StringConstraints
@@ -27,6 +27,10 @@ class ErrorOut(Schema):
     code: str
     message: str
     details: dict | list | None = None
+
+
+# Every error an endpoint may answer, documented in the OpenAPI document with one shape.
+ERROR_RESPONSES: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 415, 422, 429), ErrorOut)
 
 
 class RefOut(Schema):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from aftersales.api.schemas import ErrorOut, StrictSchema, Text
+from aftersales.api.schemas import ERROR_RESPONSES, StrictSchema, Text
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.models import User
 from aftersales.customers.models import Address
@@ -22,14 +22,7 @@ from . import services
 from .models import InstalledProduct, ProductModel
 
 router = Router(tags=["installed products"])
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
+ERRORS = ERROR_RESPONSES
 
 
 class InstalledProductIn(StrictSchema):

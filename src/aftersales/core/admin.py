@@ -29,9 +29,9 @@ class AuditedModelAdmin(admin.ModelAdmin):
         changed_before = {k: v for k, v in before.items() if after.get(k) != v}
         changed_after = {k: after[k] for k in changed_before} if change else after
         audit_record(
-            actor=request.user,
+            actor=request.user,  # type: ignore[arg-type]
             obj=obj,
-            action=f"admin.{'change' if change else 'add'}",  # type: ignore[arg-type]
+            action=f"admin.{'change' if change else 'add'}",
             before=changed_before,
             after=changed_after,
         )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import EmailStr, Field
 
-from aftersales.api.schemas import ErrorOut, RefOut, StrictSchema, Text
+from aftersales.api.schemas import ERROR_RESPONSES, RefOut, StrictSchema, Text
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.models import Region, User
 from aftersales.tickets.selectors import decode_cursor, encode_cursor
@@ -20,14 +20,7 @@ from .models import Customer
 from .selectors import customer_get_for_user, customer_search
 
 router = Router(tags=["customers"])
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
+ERRORS = ERROR_RESPONSES
 
 
 class CustomerIn(StrictSchema):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Path, Query, Router, Status
 from ninja.files import UploadedFile
 
-from aftersales.api.schemas import ErrorOut, Text
+from aftersales.api.schemas import ERROR_RESPONSES, Text
 from aftersales.assets.models import InstalledProduct
 from aftersales.core.errors import NotFound, PermissionDenied, ValidationFailed
 from aftersales.core.idempotency import request_fingerprint, run_idempotent
@@ -60,16 +60,7 @@ from .selectors import (
 )
 
 router = Router(tags=["tickets"])
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    413: ErrorOut,
-    415: ErrorOut,
-    422: ErrorOut,
-}
+ERRORS = ERROR_RESPONSES
 
 
 def _user(request: HttpRequest) -> User:
@@ -246,8 +237,8 @@ def transition_ticket(request: HttpRequest, number: str, payload: TransitionIn) 
 def list_messages(
     request: HttpRequest,
     number: str,
-    cursor: Text(100) | None = None,
-    limit: int = Query(50, ge=1, le=200),  # type: ignore[valid-type]
+    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    limit: int = Query(50, ge=1, le=200),
 ) -> Any:
     user = _user(request)
     ticket = ticket_get_for_user(number=number, user=user)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -212,13 +212,13 @@ def ref(obj: object) -> dict | None:
     return {"id": obj.pk, "code": obj.code, "name": obj.display_name}  # type: ignore[attr-defined]
 
 
-def customer_ref(customer: object) -> dict:
+def customer_ref(customer: Any) -> dict:
     return {
         "id": customer.pk,
         "code": customer.code,
         "name": customer.name,
         "value_tier": customer.value_tier,
-    }  # type: ignore[attr-defined]
+    }
 
 
 def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
