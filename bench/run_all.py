@@ -109,7 +109,7 @@ def facts(url: str) -> dict[str, object]:
         tickets = conn.execute("SELECT count(*) FROM tickets_ticket").fetchone()[0]
         new_per_team = dict(
             conn.execute(
-                "SELECT team_id, count(*) FROM tickets_ticket WHERE status = 'new' GROUP BY team_id"
+                "SELECT team_id, count(*) FROM tickets_ticket WHERE status = 'new' AND team_id IS NOT NULL GROUP BY team_id"
             ).fetchall()
         )
         busiest = max(new_per_team, key=lambda team: new_per_team[team]) if new_per_team else teams[0]

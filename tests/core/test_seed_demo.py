@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 from collections import defaultdict
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.test import Client
 
 from aftersales.core.demo.catalogue import DEMO_PASSWORD
+from aftersales.core.demo.lifecycle import is_legal, plan_path
 from aftersales.core.models import AuditEvent, User
 from aftersales.customers.models import Contact, Customer, ValueTier
 from aftersales.tickets.lifecycle import TRANSITIONS, TicketStatus
@@ -180,3 +182,12 @@ def test_demo_logins_sign_in_and_the_customer_sees_its_tickets():
 
     portal = Contact.objects.select_related("customer").get(user__username="customer@demo.aftersales.cn")
     assert Ticket.objects.filter(customer=portal.customer).count() >= 3
+
+
+@pytest.mark.parametrize("ticket_type", TicketType.values)
+def test_planned_lifecycles_are_legal_for_every_type(ticket_type):
+    rng = random.Random(3)
+    for _ in range(2000):
+        path = plan_path(rng, ticket_type)
+        assert is_legal(path), path
+        assert path[-1] in (TicketStatus.CLOSED, TicketStatus.CANCELLED)
