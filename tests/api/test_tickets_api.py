@@ -226,7 +226,7 @@ def test_error_messages_follow_the_users_language(agent, agent_api, customer):
         {"to": "closed"},
         headers={"Accept-Language": "zh-Hans"},
     )
-    assert response.json()["message"] == "工单不能从“新建”变为“已关闭”。"
+    assert response.json()["message"] == "工单不能从“新建”变更为“已关闭”。"
     english = agent_api.post(
         f"/api/v1/tickets/{ticket.number}/transition", {"to": "closed"}, headers={"Accept-Language": "en"}
     )
