@@ -20,6 +20,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+OPEN_STATUSES = (
+    "new",
+    "accepted",
+    "diagnosing",
+    "solution_proposed",
+    "in_service",
+    "waiting_on_customer",
+    "reopened",
+)
 SUBJECTS = (
     "智能马桶冲水无力",
     "龙头滴水",
@@ -47,6 +56,12 @@ def make_request(args: argparse.Namespace, rng: random.Random) -> Callable[[http
             params["team"] = str(rng.choice(teams))
         return client.get("/api/v1/tickets", params=params)
 
+    def open_queue(client: httpx.Client) -> httpx.Response:
+        params = [("status", status) for status in OPEN_STATUSES] + [("limit", "25")]
+        if teams:
+            params.append(("team", str(rng.choice(teams))))
+        return client.get("/api/v1/tickets", params=params)
+
     def read(client: httpx.Client) -> httpx.Response:
         return client.get(f"/api/v1/tickets/T{rng.randint(1, args.tickets):07d}")
 
@@ -61,7 +76,7 @@ def make_request(args: argparse.Namespace, rng: random.Random) -> Callable[[http
         }
         return client.post("/api/v1/tickets", json=body)
 
-    return {"queue": queue, "read": read, "create": create}[args.scenario]
+    return {"queue": queue, "open": open_queue, "read": read, "create": create}[args.scenario]
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
@@ -129,7 +144,7 @@ def main() -> None:
     )
     parser.add_argument("--base", default="http://127.0.0.1:8765")
     parser.add_argument("--token", required=True)
-    parser.add_argument("--scenario", choices=("queue", "read", "create"), required=True)
+    parser.add_argument("--scenario", choices=("queue", "open", "read", "create"), required=True)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--teams", default="", help="comma-separated team ids for the queue filter")

@@ -47,6 +47,10 @@ LEFT JOIN core_region r ON r.id = t.region_id
 WHERE t.status IN ('new') AND t.team_id = %s
 ORDER BY t.id DESC LIMIT 26
 """
+OPEN_SQL = QUEUE_SQL.replace(
+    "t.status IN ('new')",
+    "t.status IN ('new', 'accepted', 'diagnosing', 'solution_proposed', 'in_service', 'waiting_on_customer', 'reopened')",
+)
 
 
 def label(size: int) -> str:
@@ -114,12 +118,14 @@ def facts(url: str) -> dict[str, object]:
         )
         busiest = max(new_per_team, key=lambda team: new_per_team[team]) if new_per_team else teams[0]
         plan = "\n".join(row[0] for row in conn.execute(QUEUE_SQL, [busiest]))
+        open_plan = "\n".join(row[0] for row in conn.execute(OPEN_SQL, [busiest]))
     return {
         "teams": teams,
         "customers": f"{first},{last}",
         "tickets": tickets,
         "new_per_team": new_per_team,
         "plan": plan,
+        "open_plan": open_plan,
     }
 
 
@@ -206,6 +212,7 @@ def measure(base: str, size: int, data_dir: Path, port: int, duration: float, re
                 results[f"{scenario}@{clients}"] = load(
                     port, token, scenario, clients, read_duration, info, size
                 )
+        results["open@1"] = load(port, token, "open", 1, read_duration, info, size)
         results["create@16"] = load(port, token, "create", 16, duration, info, size)
     finally:
         server.terminate()
@@ -229,6 +236,7 @@ def render(runs: list[dict], seed_seconds: dict[int, float | None]) -> str:
             scenario, clients = key.split("@")
             name = {
                 "queue": "queue page (status=new, team, limit 25)",
+                "open": "open-work queue (7 open statuses, team, limit 25)",
                 "read": "ticket read",
                 "create": "create ticket",
             }[scenario]
