@@ -20,6 +20,12 @@ install: $(STAMP)
 run: install
 	$(BIN)/aftersales migrate --noinput
 	$(BIN)/aftersales seed_demo --if-empty
+	@echo ""
+	@echo "  aftersales is starting on http://127.0.0.1:8000/"
+	@echo "  Sign in as admin@demo.aftersales.cn, agent@demo.aftersales.cn, technician@demo.aftersales.cn"
+	@echo "  or customer@demo.aftersales.cn with the password demo-Passw0rd (see README.md)."
+	@echo "  API docs: http://127.0.0.1:8000/api/v1/docs   Admin: http://127.0.0.1:8000/admin/"
+	@echo ""
 	$(BIN)/aftersales serve --host 127.0.0.1 --port 8000
 
 # Debian's Chromium and a CJK font for the browser tests (Playwright must not download a browser).
@@ -50,7 +56,7 @@ test-postgres: install
 	  if [ "$$CI" = "true" ]; then echo "PostgreSQL is not reachable at $(PG_TEST_URL) (required in CI)"; exit 1; fi; \
 	  echo "PostgreSQL not reachable: skipping the PostgreSQL run"; exit 0; \
 	fi; \
-	AFTERSALES_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 --dist loadgroup -m "not browser"
+	AFTERSALES_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 --dist loadgroup
 
 test: install system-deps lint typecheck migrations-check test-sqlite test-postgres
 
