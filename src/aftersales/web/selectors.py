@@ -122,21 +122,6 @@ def installed_products_of(*, customer_id: int | None) -> list[InstalledProduct]:
     )
 
 
-def installed_product_of(*, customer_id: int, product_id: int) -> InstalledProduct | None:
-    return (
-        InstalledProduct.objects.filter(customer_id=customer_id, pk=product_id)
-        .select_related("product_model")
-        .first()
-    )
-
-
-def contact_for_phone(*, customer: Customer, phone: str) -> Contact | None:
-    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-    contacts = customer_contacts(customer=customer)
-    for contact in contacts:
-        if digits and contact.phone == digits:
-            return contact
-    return contacts[0] if contacts else None
 
 
 def portal_customer(user: User) -> Customer | None:

@@ -1,11 +1,13 @@
 """Every write to tickets goes through these services."""
 
+from .intake import phone_call_log
 from .lifecycle import ticket_open, ticket_transition, ticket_update
 from .relations import ticket_link, ticket_merge, ticket_unlink
 from .thread import attachment_add, ticket_add_message
 
 __all__ = [
     "attachment_add",
+    "phone_call_log",
     "ticket_add_message",
     "ticket_link",
     "ticket_merge",

@@ -5,18 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aftersales.core.errors import ApplicationError, ValidationFailed
+from aftersales.core.errors import ApplicationError
 from aftersales.customers.models import Customer
-from aftersales.customers.selectors import customer_find_by_phone, customer_get_for_user
-from aftersales.customers.services import customer_create
-from aftersales.tickets.models import Channel
-from aftersales.tickets.services import ticket_open
+from aftersales.customers.selectors import customer_find_by_phone
+from aftersales.tickets.services import phone_call_log
 
 from .. import selectors
 from ..forms import PhoneCallForm
@@ -46,22 +43,6 @@ def lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "web/console/_caller.html", context)
 
 
-def _resolve_customer(request: HttpRequest, form: PhoneCallForm) -> Customer:
-    user = current_user(request)
-    data = form.cleaned_data
-    if data.get("customer_id"):
-        return customer_get_for_user(user=user, customer_id=data["customer_id"])
-    found = customer_find_by_phone(phone=data["phone"])
-    if found is not None:
-        return found
-    name = (data.get("customer_name") or "").strip()
-    if not name:
-        raise ValidationFailed(details={"customer_name": _("This number is new: enter the caller's name.")})
-    # Stored as the digits the phone lookup compares against, so the next call finds this customer.
-    digits = "".join(ch for ch in data["phone"] if ch.isdigit() or ch == "+")
-    return customer_create(actor=user, name=name, phone=digits)
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def log_call(request: HttpRequest) -> HttpResponse:
@@ -73,33 +54,19 @@ def log_call(request: HttpRequest) -> HttpResponse:
         customer = customer_find_by_phone(phone=phone) if phone else None
         form.set_products(selectors.installed_products_of(customer_id=customer.pk if customer else None))
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                # The new customer and the ticket land together or not at all.
-                with transaction.atomic():
-                    caller = _resolve_customer(request, form)
-                    product_id = form.cleaned_data["installed_product"]
-                    product = (
-                        selectors.installed_product_of(customer_id=caller.pk, product_id=product_id)
-                        if product_id
-                        else None
-                    )
-                    if product_id and product is None:
-                        raise ValidationFailed(
-                            details={"installed_product": _("This product belongs to another customer.")}
-                        )
-                    ticket = ticket_open(
-                        actor=user,
-                        customer=caller,
-                        subject=form.cleaned_data["subject"],
-                        description=form.cleaned_data["notes"],
-                        type=form.cleaned_data["type"],
-                        priority=form.cleaned_data["priority"],
-                        channel=Channel.PHONE,
-                        installed_product=product,
-                        contact=selectors.contact_for_phone(
-                            customer=caller, phone=form.cleaned_data["phone"]
-                        ),
-                    )
+                ticket = phone_call_log(
+                    actor=user,
+                    phone=data["phone"],
+                    subject=data["subject"],
+                    notes=data["notes"],
+                    type=data["type"],
+                    priority=data["priority"],
+                    customer_id=data.get("customer_id") or None,
+                    customer_name=data.get("customer_name") or "",
+                    installed_product_id=data["installed_product"] or None,
+                )
             except ApplicationError as exc:
                 report_error(request, exc)
             else:
