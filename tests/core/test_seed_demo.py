@@ -40,12 +40,12 @@ def snapshot() -> dict[str, list[tuple]]:
             )
         ),
         "units": list(
-            Customer.objects.order_by("code").values_list(
+            Customer.objects.order_by("code", "installed_products__serial_number").values_list(
                 "code", "installed_products__serial_number", "installed_products__purchased_on"
             )
         ),
         "addresses": list(
-            Customer.objects.order_by("code").values_list(
+            Customer.objects.order_by("code", "addresses__line", "addresses__id").values_list(
                 "code", "addresses__line", "addresses__latitude", "addresses__longitude"
             )
         ),
