@@ -69,9 +69,9 @@ def test_progress_marks_done_current_and_todo_with_times():
     assert steps[3].reached_at is None
 
 
-def test_skipped_stages_count_as_done_without_a_time():
+def test_stages_passed_over_are_shown_as_skipped():
     steps = progress_steps(changes(("new", 0), ("accepted", 5), ("resolved", 30)), current_status="resolved")
-    assert states(steps) == ["done", "done", "done", "done", "done", "current", "todo"]
+    assert states(steps) == ["done", "done", "skipped", "skipped", "skipped", "current", "todo"]
     assert steps[2].reached_at is None
 
 
@@ -79,7 +79,7 @@ def test_a_closed_ticket_is_done_throughout():
     steps = progress_steps(
         changes(("new", 0), ("accepted", 5), ("resolved", 30), ("closed", 40)), current_status="closed"
     )
-    assert states(steps) == ["done"] * 7
+    assert states(steps) == ["done", "done", "skipped", "skipped", "skipped", "done", "done"]
 
 
 def test_reopening_goes_back_to_work_and_forgets_later_stages():

@@ -68,13 +68,14 @@ def stage_timeline(changes: Sequence[TicketStatusChange], *, now: dt.datetime) -
 class ProgressStep:
     status: str
     label: str
-    state: str  # "done", "current" or "todo"
+    state: str  # "done", "skipped", "current" or "todo"
     reached_at: dt.datetime | None
 
 
 def progress_steps(changes: Sequence[TicketStatusChange], *, current_status: str) -> list[ProgressStep]:
     """The standard process as the customer sees it: which stages are done and when.
 
+    Stages the ticket passed over (a question answered right after acceptance) are "skipped".
     A reopened ticket is being worked again, so the stages after "accepted" count as not
     reached until the ticket gets there again; pauses (waiting on the customer) keep the
     position the ticket had.
@@ -95,7 +96,8 @@ def progress_steps(changes: Sequence[TicketStatusChange], *, current_status: str
     steps: list[ProgressStep] = []
     for index, status in enumerate(order):
         if index < position:
-            state = "done"
+            # A consultation answered at once never had an on-site visit: say so, don't tick it.
+            state = "done" if status in reached else "skipped"
         elif index == position:
             finished = status == TicketStatus.CLOSED or current_status == TicketStatus.CANCELLED
             state = "done" if finished else "current"
