@@ -261,6 +261,12 @@ def render(runs: list[dict], seed_seconds: dict[int, float | None]) -> str:
             "```",
             run["info"]["plan"],
             "```",
+            "",
+            f"Open-work queue plan at {run['size']:,} tickets:",
+            "",
+            "```",
+            run["info"]["open_plan"],
+            "```",
         ]
     return "\n".join(lines)
 
