@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "aftersales.tickets",
     "aftersales.api",
     "aftersales.web",
+    "aftersales.demo",
 ]
 
 MIDDLEWARE = [

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
-from aftersales.core.demo.builder import default_anchor, seed_demo
-from aftersales.core.demo.catalogue import BRAND, DEMO_PASSWORD
+from aftersales.demo.builder import default_anchor, seed_demo
+from aftersales.demo.catalogue import BRAND, DEMO_PASSWORD
 from aftersales.tickets.models import Ticket
 
 

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from aftersales.core.demo.catalogue import DEMO_PASSWORD
-from aftersales.core.demo.lifecycle import is_legal, plan_path
+from aftersales.demo.catalogue import DEMO_PASSWORD
+from aftersales.demo.lifecycle import is_legal, plan_path
 from aftersales.core.models import AuditEvent, User
 from aftersales.customers.models import Contact, Customer, ValueTier
 from aftersales.tickets.lifecycle import TRANSITIONS, TicketStatus
