@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from aftersales.demo.catalogue import DEMO_PASSWORD
-from aftersales.demo.lifecycle import is_legal, plan_path
 from aftersales.core.models import AuditEvent, User
 from aftersales.customers.models import Contact, Customer, ValueTier
+from aftersales.demo.catalogue import DEMO_PASSWORD
+from aftersales.demo.lifecycle import is_legal, plan_path
 from aftersales.tickets.lifecycle import TRANSITIONS, TicketStatus
 from aftersales.tickets.models import Priority, Ticket, TicketMessage, TicketStatusChange, TicketType
 from aftersales.tickets.services import ticket_open
