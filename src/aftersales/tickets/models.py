@@ -9,7 +9,7 @@ from aftersales.assets.models import InstalledProduct
 from aftersales.core.models import Region, Team
 from aftersales.customers.models import Contact, Customer, ValueTier
 
-from .lifecycle import FINAL_STATUSES, TicketStatus
+from .lifecycle import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
 
 __all__ = [
     "Attachment",
@@ -23,6 +23,9 @@ __all__ = [
     "TicketStatusChange",
     "TicketType",
 ]
+
+
+OPEN_WORK = models.Q(status__in=sorted(OPEN_STATUSES))
 
 
 class TicketType(models.TextChoices):
@@ -188,6 +191,9 @@ class Ticket(models.Model):
             models.Index(fields=["priority", "status", "-id"], name="ticket_priority_idx"),
             models.Index(fields=["region", "status", "-id"], name="ticket_region_idx"),
             models.Index(fields=["installed_product", "-id"], name="ticket_product_idx"),
+            # "Open work" queues (every unfinished stage at once) read these small partial indexes.
+            models.Index(fields=["team", "-id"], condition=OPEN_WORK, name="ticket_team_open_idx"),
+            models.Index(fields=["assignee", "-id"], condition=OPEN_WORK, name="ticket_assignee_open_idx"),
         ]
 
     def __str__(self) -> str:
