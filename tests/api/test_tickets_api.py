@@ -71,6 +71,7 @@ def test_create_returns_the_ticket_with_a_number(agent_api, customer):
     assert body["installed_product"]["warranty_status"] in {"in_warranty", "expired"}
     assert body["tags"] == ["加热", "智能马桶"]
     assert "accepted" in body["allowed_transitions"]
+    assert agent_api.get(f"/api/v1/tickets/{body['number']}").json() == body
     ticket = Ticket.objects.get(number=body["number"])
     assert AuditEvent.objects.filter(
         object_type="tickets.ticket", object_id=str(ticket.pk), action="ticket.open"
