@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -142,8 +141,8 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
 
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        with transaction.atomic():
-            status, body = produce(as_json=False)
+        # ticket_open is the transaction; the lookups before it only read.
+        status, body = produce(as_json=False)
         return Status(status, body)
     status, body, replayed = run_idempotent(
         user=user,
