@@ -480,6 +480,7 @@ EXTRAS = (
     "",
 )
 
+# (subject, description, answer[, the product categories it applies to; all when absent])
 CONSULTATIONS = (
     (
         "{short}的保修期怎么算？",
@@ -490,6 +491,7 @@ CONSULTATIONS = (
         "如何调节{short}的水温",
         "客户不清楚{model}水温如何设置，说明书找不到了。",
         "已发送水温调节步骤：长按温度键三秒进入设置，按上下键调节。",
+        ("smart_toilet", "water_heater", "shower"),  # only products that heat water
     ),
     (
         "{short}配件购买咨询",

@@ -7,6 +7,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Any
 
 from aftersales.assets.models import add_months
 from aftersales.core.models import TeamKind, User
@@ -14,6 +15,7 @@ from aftersales.tickets.lifecycle import FINAL_STATUSES, WORKING_STAGES, TicketS
 from aftersales.tickets.models import Tag, Ticket, TicketMessage, TicketStatusChange
 
 from . import catalogue as cat
+from .catalogue import DEMO_DOMAIN
 from .customers import TICKET_WEIGHT, CustomerInfo
 from .lifecycle import plan_hours, plan_path
 from .organisation import Organisation
@@ -87,6 +89,12 @@ class Batch:
     tags: list[tuple[Ticket, Tag]]
 
 
+RECENT = dt.timedelta(days=5)
+RECENT_SLOWDOWN = 3.0
+DEMO_SHARE = 0.3
+DEMO_AGENT_SHARE = 0.6  # consultations close within hours, so the agent needs a larger share
+
+
 class TicketMaker:
     """Generates ticket ``i`` of ``total`` deterministically from one random stream."""
 
@@ -114,6 +122,11 @@ class TicketMaker:
         self.portal_customer = next((c for c in customers if c.portal_user_id), None)
         self.demo_every = max(total // 8, 1)
         self.users: dict[int, User] = {}
+        # The people a visitor signs in as get a share of the recent, still open work, so
+        # their "mine" queue shows what a working day looks like.
+        everyone = [user for group in [*org.members.values(), *org.technicians.values()] for user in group]
+        self.demo_agent = next((u for u in everyone if u.username == f"agent@{DEMO_DOMAIN}"), None)
+        self.demo_technician = next((u for u in everyone if u.username == f"technician@{DEMO_DOMAIN}"), None)
         for group in [*org.members.values(), *org.technicians.values()]:
             for user in group:
                 self.users[user.pk] = user
@@ -187,10 +200,12 @@ class TicketMaker:
             "return_exchange": cat.RETURNS,
             "upgrade": cat.UPGRADES,
         }[ticket_type]
-        template = rng.choice(table)
         if ticket_type == "consultation":
-            words["fix"] = template[2].format(**words)
-        return template[0].format(**words), template[1].format(**words), words
+            table = tuple(t for t in table if len(t) < 4 or product.category in t[3])
+        template: tuple[Any, ...] = rng.choice(table)
+        if ticket_type == "consultation":
+            words["fix"] = str(template[2]).format(**words)
+        return str(template[0]).format(**words), str(template[1]).format(**words), words
 
     def _one(self, index: int, out: Batch) -> None:  # noqa: C901 - one ticket's story, read top to bottom
         rng = self.rng
@@ -211,10 +226,23 @@ class TicketMaker:
         if ticket_type == "repair" and words["short"].startswith("智能") and rng.random() < 0.15:
             team_kind = TeamKind.TECHNICAL_SUPPORT
         intake = rng.choice(self.org.members[TeamKind.CUSTOMER_SERVICE])
+        recent = self.anchor - created < RECENT
+        if recent and self.demo_agent is not None and rng.random() < DEMO_AGENT_SHARE:
+            intake = self.demo_agent
         assignee = intake if team_kind == TeamKind.CUSTOMER_SERVICE else self._assignee(team_kind, customer)
+        if (
+            recent
+            and team_kind == TeamKind.REPAIR_SERVICE
+            and self.demo_technician
+            and rng.random() < DEMO_SHARE
+        ):
+            assignee = self.demo_technician
 
         path = plan_path(rng, ticket_type)
         hours, auto_closed = plan_hours(rng, path, priority, channel)
+        if recent:
+            # This week's work is still in the pipeline (parts on order, visits booked).
+            hours = [spent * RECENT_SLOWDOWN for spent in hours]
         moments: list[dt.datetime] = []
         at = created
         for spent in hours:
@@ -291,11 +319,14 @@ class TicketMaker:
                 day = (moment + dt.timedelta(days=1)).astimezone(BEIJING)
                 body = f"已安排{assignee.display_name}师傅{day:%m月%d日}{rng.choice(('上午', '下午'))}上门，请保持电话畅通。"
             elif to_status == S.RESOLVED:
-                body = (
-                    f"已{words['fix']}，问题已处理，请您确认。"
-                    if words["fix"]
-                    else "已处理完毕，请您确认，如有问题随时联系我们。"
-                )
+                # A repair's fix is a verb phrase ("更换进水阀"), a consultation's a sentence.
+                fix = words["fix"].rstrip("。")
+                if not fix:
+                    body = "已处理完毕，请您确认，如有问题随时联系我们。"
+                elif fix.startswith(("已", "您", "可", "建议")):
+                    body = f"{fix}。问题已处理，请您确认。"
+                else:
+                    body = f"已{fix}，问题已处理，请您确认。"
             elif to_status == S.REOPENED:
                 actor, author, from_customer = intake, customer_user, True
                 body = "问题又出现了，麻烦再来看看。"
