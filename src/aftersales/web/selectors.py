@@ -122,8 +122,6 @@ def installed_products_of(*, customer_id: int | None) -> list[InstalledProduct]:
     )
 
 
-
-
 def portal_customer(user: User) -> Customer | None:
     customer_id = customer_id_for(user)
     if customer_id is None:
