@@ -41,6 +41,7 @@ class Command(BaseCommand):
                 str(options["web_workers"]),
                 "--threads",
                 str(options["threads"]),
+                "--no-control-socket",  # several servers on one machine must not share one socket
                 "--worker-class",
                 "gthread",
                 "--access-logfile",
