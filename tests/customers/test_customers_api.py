@@ -100,3 +100,15 @@ def test_caller_lookup_finds_customers_by_their_or_a_contacts_number():
     assert customer_find_by_phone(phone="138 1234 5678") == customer
     assert customer_find_by_phone(phone="13987654321") == customer
     assert customer_find_by_phone(phone="1") is None
+
+
+def test_customer_search_pages_with_a_cursor(agent, api_as):
+    for n in range(5):
+        customer_create(actor=agent, name=f"青岛客户{n}", phone=f"1530000000{n}")
+    client = api_as(agent)
+    first = client.get("/api/v1/customers", {"q": "青岛", "limit": 3}).json()
+    second = client.get("/api/v1/customers", {"q": "青岛", "limit": 3, "cursor": first["next_cursor"]}).json()
+    names = [c["name"] for c in first["items"] + second["items"]]
+    assert names == [f"青岛客户{n}" for n in (4, 3, 2, 1, 0)]
+    assert second["next_cursor"] is None
+    assert client.get("/api/v1/customers", {"cursor": "bad!"}).status_code == 422

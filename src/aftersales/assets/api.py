@@ -14,9 +14,9 @@ from pydantic import Field
 from aftersales.api.schemas import ERROR_RESPONSES, StrictSchema, Text
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.models import User
+from aftersales.core.paging import keyset_page
 from aftersales.customers.models import Address
 from aftersales.customers.selectors import customer_get_for_user, visible_customers
-from aftersales.tickets.selectors import decode_cursor, encode_cursor
 
 from . import services
 from .models import InstalledProduct, ProductModel
@@ -96,14 +96,8 @@ def list_installed_products(
         qs = qs.filter(customer_id=customer)
     if serial_number:
         qs = qs.filter(serial_number=serial_number)
-    if cursor:
-        qs = qs.filter(id__lt=decode_cursor(cursor))
-    rows = list(qs.order_by("-id")[: limit + 1])
-    page = rows[:limit]
-    return {
-        "items": [installed_product_out(p) for p in page],
-        "next_cursor": encode_cursor(page[-1].pk) if len(rows) > limit else None,
-    }
+    page, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+    return {"items": [installed_product_out(p) for p in page], "next_cursor": next_cursor}
 
 
 @router.post("", response={201: InstalledProductOut, **ERRORS}, summary="Register an installed product")

@@ -5,9 +5,9 @@ from calendar import monthrange
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core.models import BilingualName
 from aftersales.customers.models import Address, Customer
 
 
@@ -25,7 +25,7 @@ class ProductCategory(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class ProductModel(models.Model):
+class ProductModel(BilingualName, models.Model):
     code = models.CharField(_("model code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
     name_en = models.CharField(_("English name"), max_length=120, blank=True)
@@ -45,12 +45,6 @@ class ProductModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.display_name}"
-
-    @property
-    def display_name(self) -> str:
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
 
 
 class WarrantyStatus(models.TextChoices):

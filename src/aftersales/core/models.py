@@ -12,7 +12,20 @@ from django.utils.translation import gettext_lazy as _
 from .roles import ROLE_CAPABILITIES, STAFF_ROLES, Role
 
 
-class Region(models.Model):
+class BilingualName:
+    """Configuration named in Chinese with an optional English name, shown in the reader's language."""
+
+    name: str
+    name_en: str
+
+    @property
+    def display_name(self) -> str:
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class Region(BilingualName, models.Model):
     """A node of the service geography: area (华东) → province/city (上海) → district."""
 
     class Level(models.TextChoices):
@@ -41,12 +54,6 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
 
     def ancestors(self) -> list[Region]:
         chain: list[Region] = []
@@ -106,7 +113,7 @@ class TeamKind(models.TextChoices):
     CUSTOMER_RELATIONS = "customer_relations", _("Customer relations")
 
 
-class Team(models.Model):
+class Team(BilingualName, models.Model):
     Kind = TeamKind
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
@@ -135,12 +142,6 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
 
 
 class AuditEvent(models.Model):

@@ -13,7 +13,6 @@ from pydantic import EmailStr, Field
 from aftersales.api.schemas import ERROR_RESPONSES, RefOut, StrictSchema, Text
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.models import Region, User
-from aftersales.tickets.selectors import decode_cursor, encode_cursor
 
 from . import services
 from .models import Customer
@@ -115,10 +114,7 @@ def list_customers(
     cursor: Text(100) | None = None,  # type: ignore[valid-type]
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
-    after_id = decode_cursor(cursor) if cursor else None
-    rows = customer_search(user=_user(request), q=q, after_id=after_id, limit=limit + 1)
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].pk) if len(rows) > limit else None
+    page, next_cursor = customer_search(user=_user(request), q=q, cursor=cursor, limit=limit)
     return {"items": [customer_out(c) for c in page], "next_cursor": next_cursor}
 
 

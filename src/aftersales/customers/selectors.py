@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 
 from aftersales.core.errors import NotFound
 from aftersales.core.models import User
+from aftersales.core.paging import keyset_page
 from aftersales.core.roles import Capability
 
 from .models import Customer
@@ -26,8 +27,9 @@ def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
 
 
 def customer_search(
-    *, user: User, q: str = "", after_id: int | None = None, limit: int = 25
-) -> list[Customer]:
+    *, user: User, q: str = "", cursor: str | None = None, limit: int = 25
+) -> tuple[list[Customer], str | None]:
+    """A page of the customers ``user`` may see matching ``q`` (number, name, phone, e-mail)."""
     qs = visible_customers(user).select_related("region").prefetch_related("contacts")
     term = q.strip()
     if term:
@@ -38,9 +40,7 @@ def customer_search(
             | Q(email__iexact=term)
             | Q(contacts__phone__startswith=term)
         ).distinct()
-    if after_id is not None:
-        qs = qs.filter(id__lt=after_id)
-    return list(qs.order_by("-id")[:limit])
+    return keyset_page(qs, cursor=cursor, limit=limit)
 
 
 def customer_find_by_phone(*, phone: str) -> Customer | None:

@@ -16,6 +16,7 @@ from aftersales.assets.models import InstalledProduct
 from aftersales.core.errors import NotFound, PermissionDenied, ValidationFailed
 from aftersales.core.idempotency import request_fingerprint, run_idempotent
 from aftersales.core.models import Region, Team, User
+from aftersales.core.paging import decode_cursor, encode_cursor
 from aftersales.core.roles import Capability
 from aftersales.core.selectors import audit_events_for
 from aftersales.customers.models import Contact, Customer
@@ -51,8 +52,6 @@ from .selectors import (
     TicketFilters,
     attachments_for_user,
     customer_id_for,
-    decode_cursor,
-    encode_cursor,
     ticket_get_for_user,
     ticket_list_for_user,
     ticket_status_history,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from aftersales.core.errors import NotFound, ValidationFailed
+from aftersales.core.errors import NotFound
 from aftersales.core.models import Region, User
+from aftersales.core.paging import keyset_page
 from aftersales.core.roles import Capability, Role
 
 from .models import Attachment, Ticket, TicketMessage, TicketStatusChange
@@ -108,25 +107,6 @@ def attachments_for_user(*, ticket: Ticket, user: User) -> list[Attachment]:
 # --- queue listing with keyset pagination -------------------------------------------------------
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
-        prefix, _, value = text.partition(":")
-        if prefix != "id":
-            raise ValueError(prefix)
-        last_id = int(value)
-        if last_id < 0:
-            raise ValueError(value)
-        return last_id
-    except (ValueError, UnicodeError, binascii.Error) as exc:
-        raise ValidationFailed(details={"cursor": "not a cursor this server issued"}) from exc
-
-
 @dataclass
 class TicketFilters:
     status: list[str] = field(default_factory=list)
@@ -184,8 +164,5 @@ def ticket_list_for_user(
 ) -> TicketPage:
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     qs = filters.apply(visible_tickets(user)).select_related("customer", "assignee", "team", "region")
-    if cursor:
-        qs = qs.filter(id__lt=decode_cursor(cursor))
-    rows = list(qs.order_by("-id")[: limit + 1])
-    next_cursor = encode_cursor(rows[limit - 1].pk) if len(rows) > limit else None
-    return TicketPage(items=rows[:limit], next_cursor=next_cursor)
+    items, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+    return TicketPage(items=items, next_cursor=next_cursor)
