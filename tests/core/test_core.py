@@ -153,3 +153,31 @@ def test_old_idempotency_records_are_purged_by_the_task(time_machine):
     assert purge_idempotency_records.apply().get() == 1
     assert purge_idempotency_records.apply().get() == 0
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_staff_read_teams_and_regions_customers_may_not(api_as):
+    from tests.factories import RegionFactory, TeamFactory, customer_user
+
+    east = RegionFactory(code="east", name="华东", level="area")
+    RegionFactory(code="shanghai", name="上海", parent=east)
+    agent = UserFactory(role=Role.AGENT)
+    team = TeamFactory(code="cs", lead=agent)
+    team.members.add(agent)
+    staff = api_as(agent)
+    assert staff.get("/api/v1/teams").json() == [
+        {
+            "id": team.pk,
+            "code": "cs",
+            "name": team.name,
+            "name_en": team.name_en,
+            "kind": "customer_service",
+            "lead_id": agent.pk,
+            "member_ids": [agent.pk],
+        }
+    ]
+    regions = staff.get("/api/v1/regions").json()
+    assert [(r["code"], r["parent_id"]) for r in regions] == [("east", None), ("shanghai", east.pk)]
+    assert staff.get("/api/v1/me").json()["role"] == "agent"
+    portal = api_as(customer_user())
+    assert portal.get("/api/v1/teams").status_code == 403
+    assert portal.get("/api/v1/regions").status_code == 403

@@ -319,3 +319,14 @@ def test_console_in_chinese_has_no_untranslated_chrome(login, agent):
         assert english not in body
     assert "工单队列" in body
     assert Ticket.objects.count() == 1
+
+
+def test_supervisors_see_the_change_history_agents_do_not(login, agent):
+    from aftersales.tickets.services import ticket_open, ticket_update
+
+    supervisor = UserFactory(role=Role.SUPERVISOR)
+    ticket = ticket_open(actor=agent, customer=CustomerFactory(), subject="历史记录")
+    ticket_update(ticket=ticket, actor=agent, changes={"priority": "urgent"})
+    page = login(supervisor, "zh-hans").get(f"/console/tickets/{ticket.number}/").content.decode()
+    assert "变更记录" in page and "ticket.update" in page and "normal → urgent" in page
+    assert "ticket.update" not in login(agent).get(f"/console/tickets/{ticket.number}/").content.decode()

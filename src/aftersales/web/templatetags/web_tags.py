@@ -23,3 +23,9 @@ def filesize(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+@register.filter
+def get_item(mapping: Any, key: str) -> Any:
+    """``mapping[key]`` for templates, ``None`` when absent (audit before/after values)."""
+    return mapping.get(key) if isinstance(mapping, dict) else None

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from aftersales.core.errors import ApplicationError
 from aftersales.core.roles import Capability
+from aftersales.core.selectors import audit_events_for
 from aftersales.tickets.lifecycle import allowed_targets
 from aftersales.tickets.models import Ticket, TicketMessage
 from aftersales.tickets.selectors import (
@@ -137,6 +138,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[s
         "contacts": selectors.customer_contacts(customer=ticket.customer),
         "other_tickets": selectors.customer_other_tickets(user=user, ticket=ticket),
         "linked": selectors.linked_tickets(user=user, ticket=ticket),
+        "audit_events": audit_events_for(obj=ticket, user=user, limit=50) if user.can(Capability.AUDIT_VIEW) else None,
         "product": product,
         "warranty_status": product.warranty_status() if product else None,
         "warranty_ends_on": product.warranty_ends_on if product else None,
