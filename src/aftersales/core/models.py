@@ -230,3 +230,29 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+from .calendar_models import (  # noqa: E402  (business calendars live in their own module)
+    BusinessCalendar,
+    CalendarOverride,
+    StatutoryDay,
+    StatutoryYear,
+    WorkingHours,
+)
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "BilingualName",
+    "BusinessCalendar",
+    "CalendarOverride",
+    "IdempotencyRecord",
+    "NumberSequence",
+    "Region",
+    "StatutoryDay",
+    "StatutoryYear",
+    "Team",
+    "User",
+    "WorkingHours",
+    "hash_token",
+]
