@@ -30,8 +30,11 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core import checks
+from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -91,6 +94,33 @@ def years_without_schedule(years: Iterable[int]) -> list[int]:
         return []
     loaded = set(StatutoryYear.objects.filter(year__in=wanted).values_list("year", flat=True))
     return [year for year in wanted if year not in loaded]
+
+
+def missing_schedule_message(year: int) -> str:
+    return str(
+        _(
+            "No official holiday schedule loaded for %(year)s; business time uses weekly hours only"
+            " — import the State Council notice."
+        )
+        % {"year": year}
+    )
+
+
+@checks.register()
+def check_statutory_schedules(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """core.W001: a year within the next 90 days has no official holiday schedule."""
+    try:
+        years = upcoming_years_without_schedule()
+    except DatabaseError:  # not migrated yet: nothing to say
+        return []
+    return [
+        checks.Warning(
+            missing_schedule_message(year),
+            hint=f"aftersales import_holidays --year {year} FILE (or the admin: statutory holiday years → add)",
+            id="core.W001",
+        )
+        for year in years
+    ]
 
 
 def upcoming_years_without_schedule(*, now: dt.datetime | None = None, days_ahead: int = 90) -> list[int]:
