@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "aftersales.customers",
     "aftersales.assets",
     "aftersales.tickets",
+    "aftersales.sla",
     "aftersales.api",
     "aftersales.web",
     "aftersales.demo",
@@ -175,6 +176,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "core.purge_idempotency_records", "schedule": 3600.0},
+    # Warn and escalate SLA clocks that fell due (idempotent; several schedulers are harmless).
+    "sla-sweep-due": {"task": "sla.sweep_due", "schedule": 30.0},
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("in", "processed", "control"):

@@ -96,12 +96,14 @@ def _register_routers() -> None:
     from aftersales.assets.api import router as assets_router
     from aftersales.core.api import router as core_router
     from aftersales.customers.api import router as customers_router
+    from aftersales.sla.api import router as sla_router
     from aftersales.tickets.api import router as tickets_router
 
     api.add_router("/tickets", tickets_router)
     api.add_router("/customers", customers_router)
     api.add_router("/installed-products", assets_router)
     api.add_router("/", core_router)
+    api.add_router("/", sla_router)
 
 
 _register_routers()

@@ -1,0 +1,96 @@
+"""The shipped policies: the figures of the service documents (REQUIREMENTS.md §2–3).
+
+Precedence among equally specific policies (lower wins) puts the stricter promise first: a phone
+or chat contact must be answered at the channel's pace even when urgent; an urgent ticket is
+answered in 5 minutes, a complaint in 15, whatever channel slower than that it came by. Plain
+data, so the data migration and tests share it without importing models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+MINUTE = 60
+HOUR = 3600
+
+STAGE_LIMITS = {
+    "stage_accept": 5 * MINUTE,
+    "stage_diagnose": 1 * HOUR,
+    "stage_propose": 2 * HOUR,
+    "stage_complete": 24 * HOUR,
+}
+
+DEFAULT_POLICIES: list[dict[str, Any]] = [
+    {
+        "name": "默认 / Default",
+        "precedence": 1000,
+        "first_response": 1 * HOUR,
+        "next_response": 4 * HOUR,
+        "resolution": 24 * HOUR,
+        **STAGE_LIMITS,
+    },
+    {"name": "电话首响 / Phone answer", "precedence": 10, "channel": "phone", "first_response": 60},
+    {"name": "在线客服首响 / Chat answer", "precedence": 11, "channel": "chat", "first_response": 30},
+    {"name": "紧急 / Urgent", "precedence": 20, "priority": "urgent", "first_response": 5 * MINUTE},
+    {"name": "投诉 / Complaint", "precedence": 30, "ticket_type": "complaint", "first_response": 15 * MINUTE},
+    {
+        "name": "社交媒体首响 / Social media",
+        "precedence": 40,
+        "channel": "social",
+        "first_response": 2 * HOUR,
+    },
+    {"name": "邮件首响 / E-mail", "precedence": 41, "channel": "email", "first_response": 4 * HOUR},
+    {"name": "维修 / Repair", "precedence": 50, "ticket_type": "repair", "resolution": 72 * HOUR},
+    {
+        "name": "安装 / Installation",
+        "precedence": 51,
+        "ticket_type": "installation",
+        "on_site": 3 * HOUR,
+        "resolution": 24 * HOUR,
+    },
+]
+
+# (on, target or None, action): warn the supervisors; at a breach of the first response or the
+# resolution, raise the priority and tell them.
+DEFAULT_RULES: list[tuple[str, str | None, str]] = [
+    ("warning", None, "notify_supervisor"),
+    ("breach", "first_response", "raise_priority"),
+    ("breach", "first_response", "notify_supervisor"),
+    ("breach", "resolution", "raise_priority"),
+    ("breach", "resolution", "notify_supervisor"),
+]
+
+TARGET_NAMES = (
+    "first_response",
+    "next_response",
+    "resolution",
+    "on_site",
+    "stage_accept",
+    "stage_diagnose",
+    "stage_propose",
+    "stage_complete",
+)
+
+
+def policy_values(spec: dict[str, Any]) -> dict[str, Any]:
+    """Model field values for one policy spec (durations as ``timedelta``)."""
+    values = {key: value for key, value in spec.items() if key not in TARGET_NAMES}
+    for target in TARGET_NAMES:
+        if target in spec:
+            values[target] = dt.timedelta(seconds=spec[target])
+    return values
+
+
+def rule_name(on: str, target: str | None, action: str) -> str:
+    return f"{on}: {target or 'any'} → {action}"
+
+
+def install_defaults(policy_model: Any, rule_model: Any) -> None:
+    """Create the shipped policies and rules that are missing (used by the data migration)."""
+    for spec in DEFAULT_POLICIES:
+        policy_model.objects.get_or_create(name=spec["name"], defaults=policy_values(spec))
+    for on, target, action in DEFAULT_RULES:
+        rule_model.objects.get_or_create(
+            policy=None, on=on, target=target, action=action, defaults={"name": rule_name(on, target, action)}
+        )

@@ -1,0 +1,16 @@
+"""Celery tasks of the SLA engine: thin, idempotent, explicitly named."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .sweep import DEFAULT_BATCH, sla_sweep
+
+
+@shared_task(name="sla.sweep_due", acks_late=True, ignore_result=True)
+def sweep_due(batch: int = DEFAULT_BATCH) -> dict[str, int]:
+    """Warn and breach due clocks; re-enqueue while a full batch was found (more work waits)."""
+    result = sla_sweep(batch=batch)
+    if result.full_batch:
+        sweep_due.apply_async(kwargs={"batch": batch})
+    return {"warned": result.warned, "breached": result.breached, "escalations": result.escalations}
