@@ -65,7 +65,9 @@ class _Engines:
         if calendar_id is None:
             calendar_id = self.default_calendar_id()
         if calendar_id not in self._by_id:
-            calendar = BusinessCalendar.objects.filter(pk=calendar_id).first()
+            calendar = (
+                BusinessCalendar.objects.filter(pk=calendar_id).first() if calendar_id is not None else None
+            )
             self._by_id[calendar_id] = business_time.engine_for(
                 calendar if calendar is not None else business_time.default_calendar()
             )
@@ -309,7 +311,7 @@ def on_ticket_stage_changed(*, ticket: Ticket, from_status: str, to_status: str)
         clocks_pause(ticket=ticket, now=now)
     elif from_status == S.WAITING_ON_CUSTOMER:
         clocks_resume(ticket=ticket, now=now, to_status=to_status)
-    else:
+    elif to_status not in FINAL_STATUSES:
         left_stage = STAGE_TARGET_FOR_STATUS.get(from_status)
         if left_stage:
             clocks_meet(ticket=ticket, targets=[left_stage], now=now)
