@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.db import connection
 from django.utils import timezone
 
 from aftersales.core.models import BusinessCalendar
