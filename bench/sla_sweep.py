@@ -109,7 +109,12 @@ def make_due(count: int) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        # Undo a previous run: everything back in the future and unmarked.
+        # Undo a previous run: no escalations recorded, priorities back, everything back in the
+        # future and unmarked.
+        cursor.execute("DELETE FROM sla_slaescalation")
+        cursor.execute("DELETE FROM sla_slanotification")
+        cursor.execute("DELETE FROM tickets_ticketmessage WHERE kind = 'event'")
+        cursor.execute("UPDATE tickets_ticket SET priority = 'normal' WHERE priority <> 'normal'")
         cursor.execute(
             """
             UPDATE sla_slaclock SET warned_at = NULL, breached_at = NULL,
