@@ -134,9 +134,9 @@ def test_a_broken_cursor_shows_an_error_not_a_500(login, agent):
     assert "flash-error" in response.content.decode()
 
 
-@pytest.mark.parametrize(("queue", "max_queries"), [("all", 4), ("mine", 4), ("unassigned", 4), ("team", 6)])
+@pytest.mark.parametrize(("queue", "max_queries"), [("all", 5), ("mine", 5), ("unassigned", 5), ("team", 7)])
 def test_queue_page_query_count_is_pinned(login, agent, django_assert_max_num_queries, queue, max_queries):
-    """Session, user, the team filter's options, (the user's teams,) one query for the page."""
+    """Session, user, the team filter's options, (the user's teams,) the page, its SLA badges."""
     team = TeamFactory()
     team.members.add(agent)
     for index in range(30):
@@ -330,3 +330,29 @@ def test_supervisors_see_the_change_history_agents_do_not(login, agent):
     page = login(supervisor, "zh-hans").get(f"/console/tickets/{ticket.number}/").content.decode()
     assert "变更记录" in page and "ticket.update" in page and "normal → urgent" in page
     assert "ticket.update" not in login(agent).get(f"/console/tickets/{ticket.number}/").content.decode()
+
+
+def test_the_at_risk_queue_lists_open_tickets_soonest_due_first_with_badges(login, agent, time_machine):
+    from aftersales.tickets.services import ticket_open, ticket_transition
+
+    time_machine.move_to("2026-03-03 10:00:00+08:00", tick=False)
+    customer = CustomerFactory()
+    normal = ticket_open(actor=agent, customer=customer, subject="普通咨询", priority="normal")
+    ticket_transition(ticket=normal, actor=agent, to_status="accepted")  # its 5-minute acceptance is met
+    time_machine.move_to("2026-03-03 10:01:00+08:00", tick=False)
+    urgent = ticket_open(actor=agent, customer=customer, subject="紧急漏水", priority="urgent", type="repair")
+    page = login(agent, "zh-hans").get("/console/queue/at-risk/").content.decode()
+    assert page.index(urgent.number) < page.index(normal.number)
+    assert 'class="sla sla-on_track"' in page and "data-due=" in page
+    time_machine.move_to("2026-03-03 11:30:00+08:00", tick=False)
+    later = login(agent, "zh-hans").get(f"/console/tickets/{normal.number}/").content.decode()
+    assert "服务时效" in later
+    assert "sla-breached" in later
+
+
+def test_sla_compliance_report_page(login, agent):
+    response = login(agent, "zh-hans").get("/console/reports/sla/", {"group_by": "type"})
+    assert response.status_code == 200
+    assert "时效达成率" in response.content.decode()
+    bad = login(agent).get("/console/reports/sla/", {"group_by": "planet", "from": "yesterday"})
+    assert bad.status_code == 200 and "flash-error" in bad.content.decode()

@@ -10,6 +10,7 @@ from aftersales.assets.models import InstalledProduct
 from aftersales.core.models import Team, User
 from aftersales.core.roles import Role
 from aftersales.customers.models import Contact, Customer
+from aftersales.sla.selectors import ticket_sla_badges, tickets_by_time_to_breach
 from aftersales.tickets.lifecycle import OPEN_STATUSES, TicketStatus
 from aftersales.tickets.models import Ticket, TicketLink
 from aftersales.tickets.selectors import (
@@ -24,7 +25,8 @@ QUEUE_MINE = "mine"
 QUEUE_TEAM = "team"
 QUEUE_UNASSIGNED = "unassigned"
 QUEUE_ALL = "all"
-QUEUES = (QUEUE_MINE, QUEUE_TEAM, QUEUE_UNASSIGNED, QUEUE_ALL)
+QUEUE_AT_RISK = "at-risk"  # open tickets by time to breach (SLA)
+QUEUES = (QUEUE_MINE, QUEUE_TEAM, QUEUE_UNASSIGNED, QUEUE_AT_RISK, QUEUE_ALL)
 
 # Working queues list what is still to be done; "all" lists everything.
 OPEN_STATUS_VALUES = sorted(str(status) for status in OPEN_STATUSES)
@@ -47,7 +49,7 @@ class QueueFilters(TicketFilters):
 def queues_for(user: User) -> tuple[str, ...]:
     """A technician only has its own jobs; the service desk has every queue."""
     if user.role == Role.TECHNICIAN and not user.is_superuser:
-        return (QUEUE_MINE, QUEUE_ALL)
+        return (QUEUE_MINE, QUEUE_AT_RISK, QUEUE_ALL)
     return QUEUES
 
 
@@ -60,6 +62,11 @@ def user_team_ids(user: User) -> list[int]:
 def queue_page(
     *, user: User, queue: str, filters: QueueFilters, cursor: str | None = None, limit: int = 25
 ) -> TicketPage:
+    if queue == QUEUE_AT_RISK:
+        items, next_cursor = tickets_by_time_to_breach(
+            user=user, cursor=cursor, limit=limit, team_id=filters.team
+        )
+        return TicketPage(items=items, next_cursor=next_cursor)
     if queue == QUEUE_MINE:
         filters.assignee = user.pk
     elif queue == QUEUE_TEAM:
@@ -70,6 +77,14 @@ def queue_page(
     if queue != QUEUE_ALL and not filters.status:
         filters.status = list(OPEN_STATUS_VALUES)
     return ticket_list_for_user(user=user, filters=filters, cursor=cursor, limit=limit)
+
+
+def attach_sla_badges(tickets: list[Ticket]) -> None:
+    """Give each ticket of a queue page ``sla_state`` and ``sla_due_at`` (one query for the page)."""
+    badges = ticket_sla_badges([t.pk for t in tickets])
+    for ticket in tickets:
+        state, due_at = badges.get(ticket.pk, ("", None))
+        ticket.sla_state, ticket.sla_due_at = state, due_at  # type: ignore[attr-defined]
 
 
 def active_teams() -> list[Team]:

@@ -29,3 +29,36 @@ def filesize(size: int) -> str:
 def get_item(mapping: Any, key: str) -> Any:
     """``mapping[key]`` for templates, ``None`` when absent (audit before/after values)."""
     return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def until(moment: Any) -> str:
+    """ "in 12 min" / "5 min overdue" relative to now, for SLA countdowns (refreshed by app.js)."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    if not isinstance(moment, dt.datetime):
+        return ""
+    seconds = int((moment - timezone.now()).total_seconds())
+    minutes = abs(seconds) // 60
+    if minutes >= 2 * 24 * 60:
+        amount = _("%(n)d d") % {"n": minutes // (24 * 60)}
+    elif minutes >= 120:
+        amount = _("%(n)d h") % {"n": minutes // 60}
+    else:
+        amount = _("%(n)d min") % {"n": max(minutes, 0)}
+    return (_("in %(t)s") if seconds >= 0 else _("%(t)s overdue")) % {"t": amount}
+
+
+@register.filter
+def sla_class(state: str, due_at: Any) -> str:
+    """The badge class now: a running promise past its due time is breached even before the sweep."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    if isinstance(due_at, dt.datetime) and due_at <= timezone.now() and state in ("on_track", "warning"):
+        return "breached"
+    return state

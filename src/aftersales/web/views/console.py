@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from aftersales.core.errors import ApplicationError
 from aftersales.core.roles import Capability
 from aftersales.core.selectors import audit_events_for
+from aftersales.sla.selectors import ticket_sla_summary
 from aftersales.tickets.lifecycle import allowed_targets
 from aftersales.tickets.models import Ticket, TicketMessage
 from aftersales.tickets.selectors import (
@@ -33,6 +34,7 @@ QUEUE_LABELS = {
     selectors.QUEUE_MINE: _("Mine"),
     selectors.QUEUE_TEAM: _("My team"),
     selectors.QUEUE_UNASSIGNED: _("Unassigned"),
+    selectors.QUEUE_AT_RISK: _("By time to breach"),
     selectors.QUEUE_ALL: _("All"),
 }
 
@@ -74,6 +76,8 @@ def queue(request: HttpRequest, name: str = selectors.QUEUE_MINE) -> HttpRespons
         )
     except ApplicationError as exc:
         error = exc
+    if page is not None:
+        selectors.attach_sla_badges(page.items)
     kept: dict[str, str] = {
         key: str(value) for key, value in request.GET.items() if key != "cursor" and value
     }
@@ -138,7 +142,10 @@ def ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[s
         "contacts": selectors.customer_contacts(customer=ticket.customer),
         "other_tickets": selectors.customer_other_tickets(user=user, ticket=ticket),
         "linked": selectors.linked_tickets(user=user, ticket=ticket),
-        "audit_events": audit_events_for(obj=ticket, user=user, limit=50) if user.can(Capability.AUDIT_VIEW) else None,
+        "sla": ticket_sla_summary(ticket),
+        "audit_events": audit_events_for(obj=ticket, user=user, limit=50)
+        if user.can(Capability.AUDIT_VIEW)
+        else None,
         "product": product,
         "warranty_status": product.warranty_status() if product else None,
         "warranty_ends_on": product.warranty_ends_on if product else None,
