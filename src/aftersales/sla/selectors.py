@@ -186,6 +186,16 @@ class ComplianceRow:
     percent_met: float | None
 
 
+EARLIEST = dt.datetime(2000, 1, 1)  # noqa: DTZ001 - bounds compared without a zone
+LATEST = dt.datetime(2100, 1, 1)  # noqa: DTZ001
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value)
+
+
 def compliance_report(
     *,
     user: User,
@@ -202,6 +212,11 @@ def compliance_report(
         raise ValidationFailed(details={"group_by": _("Group by team, region or type.")})
     if target is not None and target not in SlaTarget.values:
         raise ValidationFailed(details={"target": _("Not an SLA target.")})
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value is not None and not (EARLIEST <= value.replace(tzinfo=None) <= LATEST):
+            raise ValidationFailed(details={name: _("Choose a date between 2000 and 2100.")})
+    date_from = _aware(date_from)
+    date_to = _aware(date_to)
     field = GROUPS[group_by]
     qs = SlaClock.objects.filter(Q(status=ClockStatus.MET) | Q(breached_at__isnull=False))
     qs = qs.filter(ticket__in=visible_tickets(user).values("pk"))
