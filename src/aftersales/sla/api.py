@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from aftersales.api.schemas import ERROR_RESPONSES, Text
@@ -111,8 +112,6 @@ def at_risk(
     cursor: Text(100) | None = None,  # type: ignore[valid-type]
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
-    from django.utils import timezone
-
     now = timezone.now()
     page, next_cursor = tickets_by_time_to_breach(
         user=_staff(request), cursor=cursor, limit=limit, team_id=team, assignee_id=assignee, state=state

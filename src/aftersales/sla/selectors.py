@@ -10,11 +10,12 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.models import User
-from aftersales.tickets.models import Ticket
+from aftersales.tickets.models import Ticket, TicketType
 from aftersales.tickets.selectors import visible_tickets
 
 from .models import ClockStatus, SlaClock, SlaNotification, SlaState, SlaTarget, TicketSla
@@ -236,10 +237,6 @@ def compliance_report(
         .annotate(total=Count("id"), breached=Count("id", filter=Q(breached_at__isnull=False)))
         .order_by(field)
     )
-    from django.utils.translation import get_language
-
-    from aftersales.tickets.models import TicketType
-
     english = (get_language() or "").startswith("en")
     report: list[ComplianceRow] = []
     for row in rows:
