@@ -11,7 +11,7 @@ from .factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _isolated_media(settings, tmp_path):
+def _isolated_media(settings, tmp_path, django_db_serialized_rollback):
     settings.MEDIA_ROOT = tmp_path / "uploads"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -57,3 +57,10 @@ class ApiClient:
 @pytest.fixture
 def api_as():
     return ApiClient
+
+
+@pytest.fixture
+def django_db_serialized_rollback() -> bool:
+    """Every transactional test restores what the data migrations wrote (calendars, SLA policies),
+    so tests that run after one on the same worker still see the shipped configuration."""
+    return True

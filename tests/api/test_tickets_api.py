@@ -525,9 +525,11 @@ def test_the_audit_trail_of_a_ticket_is_visible_to_supervisors_only(agent, api_a
     supervisor = UserFactory(role=Role.SUPERVISOR)
     trail = api_as(supervisor).get(f"/api/v1/tickets/{ticket.number}/audit")
     assert trail.status_code == 200
-    assert [e["action"] for e in trail.json()["items"]] == ["ticket.transition", "ticket.open"]
-    assert trail.json()["items"][0]["before"] == {"status": "new"}
-    assert trail.json()["items"][0]["actor"]["id"] == agent.pk
+    ticket_actions = [e["action"] for e in trail.json()["items"] if e["action"].startswith("ticket.")]
+    assert ticket_actions == ["ticket.transition", "ticket.open"]
+    transition = next(e for e in trail.json()["items"] if e["action"] == "ticket.transition")
+    assert transition["before"] == {"status": "new"}
+    assert transition["actor"]["id"] == agent.pk
     assert api_as(agent).get(f"/api/v1/tickets/{ticket.number}/audit").status_code == 403
 
 

@@ -266,3 +266,15 @@ def test_admin_refuses_overlapping_hours_and_accepts_good_ones(client, admin_use
     calendar = BusinessCalendar.objects.get(code="shop")
     assert calendar.version == 2
     assert engine_for(calendar).between(local(2025, 11, 3), local(2025, 11, 4)) == 8 * HOUR
+
+
+def test_a_deleted_default_calendar_is_recreated_so_tickets_can_still_be_opened():
+    from aftersales.core.business_time import default_calendar, engine_for
+    from aftersales.core.models import AuditEvent, BusinessCalendar
+
+    BusinessCalendar.objects.filter(code="standard").delete()
+    calendar = default_calendar()
+    assert calendar.code == "standard" and not calendar.is_always_open
+    assert AuditEvent.objects.filter(object_type="core.businesscalendar", object_id=str(calendar.pk)).exists()
+    monday_ten = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)  # 10:00 Beijing
+    assert engine_for(calendar).add(monday_ten, 3600) == dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)

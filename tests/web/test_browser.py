@@ -157,8 +157,9 @@ def test_customer_submits_a_ticket_and_sees_its_status_change_in_chinese(open_pa
     page.select_option("select[name=type]", "repair")
     page.select_option("select[name=installed_product]", str(product.pk))
     page.fill("textarea[name=description]", "柜门合页松动，关门时有缝隙。")
-    page.click("form.card button[type=submit]")
-    page.wait_for_url("**/portal/tickets/*/")
+    with page.expect_navigation():
+        page.click("form.card button[type=submit]")
+    assert "/portal/tickets/T" in page.url, page.text_content("main")
     assert page.text_content("#ticket-status").strip() == "新建"
 
     ticket = Ticket.objects.get(subject="浴室柜门关不严")

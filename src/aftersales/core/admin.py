@@ -210,6 +210,12 @@ class BusinessCalendarAdmin(AuditedModelAdmin):
     readonly_fields = ("version", "updated_at")
     inlines = [WorkingHoursInline, CalendarOverrideInline]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Every SLA without a calendar of its own counts on the default calendar.
+        if obj is not None and obj.code == "standard":
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         calendar = calendar_touch(calendar=form.instance)

@@ -462,5 +462,25 @@ def engines_clear() -> None:
 
 
 def default_calendar() -> BusinessCalendar:
-    """The calendar with code ``standard`` (created by migration ``core.0004``)."""
-    return BusinessCalendar.objects.get(code=DEFAULT_CALENDAR_CODE)
+    """The calendar with code ``standard`` (created by migration ``core.0004``).
+
+    Every SLA falls back on it, so its loss must not stop tickets being opened: if someone
+    deleted it, the shipped definition (Monday–Friday 09:00–18:00, statutory holidays) is
+    recreated through the calendar services, with an audit event, and a warning is logged.
+    """
+    calendar = BusinessCalendar.objects.filter(code=DEFAULT_CALENDAR_CODE).first()
+    if calendar is not None:
+        return calendar
+    import logging
+
+    from .calendar_services import calendar_create
+
+    logging.getLogger(__name__).warning("the default business calendar was missing; recreating it")
+    return calendar_create(
+        code=DEFAULT_CALENDAR_CODE,
+        name="标准工作日",
+        name_en="Standard working days",
+        actor=None,
+        follows_statutory_holidays=True,
+        weekly_hours={weekday: [(dt.time(9), dt.time(18))] for weekday in range(5)},
+    )

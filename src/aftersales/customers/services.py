@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
+from aftersales.core.events import publish
 from aftersales.core.models import Region, User
 from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record, next_number
 
+from .events import CustomerTierChanged
 from .models import Address, Contact, Customer, ValueTier
 
 CUSTOMER_EDITABLE = ("name", "kind", "phone", "email", "value_tier", "region", "notes")
@@ -107,6 +109,13 @@ def customer_update(
         raise Conflict(details={"customer": customer.code})
     customer.refresh_from_db()
     audit_record(actor=actor, obj=customer, action="customer.update", before=before, after=after)
+    if "value_tier" in after:
+        # Open tickets carry the tier their SLA was chosen by; they follow the customer.
+        publish(
+            CustomerTierChanged(
+                customer=customer, from_tier=before["value_tier"], to_tier=after["value_tier"], actor=actor
+            )
+        )
     return customer
 
 

@@ -98,7 +98,7 @@ class SlaPolicy(models.Model):
     stage_propose = models.DurationField(_("propose a solution within"), null=True, blank=True)
     stage_complete = models.DurationField(_("complete the service within"), null=True, blank=True)
     warn_at_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the target)"), default=75, help_text=_("Between 1 and 99.")
+        _("warn at (percent of the target)"), default=75, help_text=_("Between 1 and 99.")
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('stage_diagnose', models.DurationField(blank=True, null=True, verbose_name='diagnose within')),
                 ('stage_propose', models.DurationField(blank=True, null=True, verbose_name='propose a solution within')),
                 ('stage_complete', models.DurationField(blank=True, null=True, verbose_name='complete the service within')),
-                ('warn_at_percent', models.PositiveSmallIntegerField(default=75, help_text='Between 1 and 99.', verbose_name='warn at (% of the target)')),
+                ('warn_at_percent', models.PositiveSmallIntegerField(default=75, help_text='Between 1 and 99.', verbose_name='warn at (percent of the target)')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated at')),
                 ('calendar', models.ForeignKey(blank=True, help_text='Empty: the default calendar.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sla_policies', to='core.businesscalendar', verbose_name='business calendar')),

@@ -1,7 +1,7 @@
 """Every write to tickets goes through these services."""
 
 from .intake import phone_call_log
-from .lifecycle import ticket_open, ticket_transition, ticket_update
+from .lifecycle import ticket_open, ticket_transition, ticket_update, tickets_follow_customer_tier
 from .relations import ticket_link, ticket_merge, ticket_unlink
 from .thread import attachment_add, ticket_add_message
 
@@ -15,4 +15,5 @@ __all__ = [
     "ticket_transition",
     "ticket_unlink",
     "ticket_update",
+    "tickets_follow_customer_tier",
 ]

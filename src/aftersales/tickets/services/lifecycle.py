@@ -317,3 +317,27 @@ def ticket_transition(
     )
     publish(TicketStageChanged(ticket=ticket, from_status=from_status, to_status=target, actor=actor))
     return ticket
+
+
+@transaction.atomic
+def tickets_follow_customer_tier(*, customer_id: int, tier: str, actor: User | None) -> int:
+    """Give the customer's unfinished tickets its new value tier; each change is audited and
+    published as ``TicketUpdated`` so the SLA engine re-applies its policy."""
+    changed = 0
+    for ticket in (
+        Ticket.objects.filter(customer_id=customer_id)
+        .exclude(status__in=FINAL_STATUSES)
+        .exclude(customer_tier=tier)
+    ):
+        old_tier = ticket.customer_tier
+        updated = Ticket.objects.filter(pk=ticket.pk, customer_tier=old_tier).update(
+            customer_tier=tier, updated_at=timezone.now()
+        )
+        if updated != 1:
+            continue
+        ticket.customer_tier = tier
+        before, after = {"customer_tier": old_tier}, {"customer_tier": tier}
+        audit_record(actor=actor, obj=ticket, action="ticket.customer_tier", before=before, after=after)
+        publish(TicketUpdated(ticket=ticket, actor=actor, before=before, after=after))
+        changed += 1
+    return changed

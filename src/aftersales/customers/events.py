@@ -1,0 +1,17 @@
+"""Domain events the customer services publish; tickets (and later analytics) subscribe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aftersales.core.models import User
+
+from .models import Customer
+
+
+@dataclass(frozen=True)
+class CustomerTierChanged:
+    customer: Customer
+    from_tier: str
+    to_tier: str
+    actor: User | None
