@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, call, console, console_actions, files, portal, reports
+from .views import auth, call, console, console_actions, files, notifications, portal, reports
 
 app_name = "web"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("console/queue/<slug:name>/", console.queue, name="console-queue"),
     path("console/call/", call.log_call, name="console-call"),
     path("console/reports/sla/", reports.sla_compliance, name="console-report-sla"),
+    path("console/notifications/", notifications.notification_list, name="console-notifications"),
     path("console/call/lookup/", call.lookup, name="console-call-lookup"),
     path("console/tickets/<str:number>/", console.ticket_detail, name="console-ticket"),
     path("console/tickets/<str:number>/reply/", console_actions.reply, name="console-reply"),

@@ -62,3 +62,13 @@ def sla_class(state: str, due_at: Any) -> str:
     if isinstance(due_at, dt.datetime) and due_at <= timezone.now() and state in ("on_track", "warning"):
         return "breached"
     return state
+
+
+@register.filter
+def sla_unread(user: Any) -> int:
+    """How many SLA notices wait for this user (one indexed count on a partial index)."""
+    from aftersales.sla.notifications import sla_unread_count
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return sla_unread_count(user=user)
