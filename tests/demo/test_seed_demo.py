@@ -191,3 +191,20 @@ def test_planned_lifecycles_are_legal_for_every_type(ticket_type):
         path = plan_path(rng, ticket_type)
         assert is_legal(path), path
         assert path[-1] in (TicketStatus.CLOSED, TicketStatus.CANCELLED)
+
+
+def test_unfinished_demo_tickets_get_sla_clocks_from_their_history():
+    from aftersales.sla.models import SlaClock, TicketSla
+    from aftersales.tickets.lifecycle import OPEN_STATUSES
+
+    seed("--seed", "3")
+    unfinished = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    assert unfinished.exists()
+    assert TicketSla.objects.filter(pk__in=unfinished.values("pk")).count() == unfinished.count()
+    waiting = unfinished.filter(status="waiting_on_customer").first()
+    if waiting is not None:
+        assert not SlaClock.objects.filter(ticket=waiting, status="running").exists()
+    answered = unfinished.filter(first_responded_at__isnull=False).first()
+    assert (
+        SlaClock.objects.get(ticket=answered, target="first_response").met_at == answered.first_responded_at
+    )

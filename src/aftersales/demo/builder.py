@@ -22,6 +22,8 @@ from django.utils import timezone
 from aftersales.core.models import AuditEvent
 from aftersales.core.services import sequence_advance_to
 from aftersales.customers.models import Contact, Customer
+from aftersales.sla.clocks import ticket_sla_start_from_history
+from aftersales.tickets.lifecycle import FINAL_STATUSES, TicketStatus
 from aftersales.tickets.models import Tag, Ticket, TicketMessage, TicketStatusChange
 
 from .catalogue import TAGS
@@ -61,6 +63,10 @@ def _last_number(model: type[Customer] | type[Ticket], field_name: str, prefix: 
 
 def _no_progress(_label: str, _total: int) -> Callable[[int], None]:
     return lambda _n: None
+
+
+FINISHED = sorted({*FINAL_STATUSES, TicketStatus.RESOLVED})
+SLA_REPLAY_LIMIT = 5_000  # the most recent unfinished tickets; older ones at 1M scale stay without clocks
 
 
 def seed_demo(
@@ -144,6 +150,18 @@ def seed_demo(
                 object_label="demo company",
                 after={"seed": seed, "anchor": anchor.isoformat(), "days": days, **result.counts},
             )
+        # Unfinished tickets get their SLA clocks as if their history had happened live, so the
+        # console shows countdowns and the beat's sweep escalates what is overdue.
+        sla_started = time.monotonic()
+        unfinished = Ticket.objects.exclude(status__in=FINISHED).order_by("-id")[:SLA_REPLAY_LIMIT]
+        replay = progress("SLA clocks", min(SLA_REPLAY_LIMIT, tickets))
+        with_sla = 0
+        for ticket in unfinished.iterator(chunk_size=500):
+            ticket_sla_start_from_history(ticket=ticket)
+            with_sla += 1
+            replay(1)
+        result.counts["tickets_with_sla"] = with_sla
+        result.seconds["sla"] = time.monotonic() - sla_started
     result.seconds["total"] = time.monotonic() - started
     result.logins = org.logins
     return result

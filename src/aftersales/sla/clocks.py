@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -302,6 +303,39 @@ def on_ticket_opened(*, ticket: Ticket, actor: User | None) -> None:
         targets.append(stage)
     _start(ticket=ticket, targets=targets, now=now, engines=_Engines(), applied=sla.targets)
     sla_summary_refresh(ticket_id=ticket.pk)
+
+
+@transaction.atomic
+def ticket_sla_start_from_history(*, ticket: Ticket) -> TicketSla:
+    """Start the clocks of a ticket that was loaded in bulk (demo data, an import) as if its
+    recorded timestamps had happened live: opening promises from ``created_at``, the current
+    stage from ``status_changed_at``, a first response already given is met, a ticket waiting
+    on the customer is paused. Unfinished tickets only; idempotent."""
+    existing = TicketSla.objects.filter(pk=ticket.pk).first()
+    if existing is not None:
+        return existing
+    engines = _Engines()
+    sla = ticket_sla_apply(ticket=ticket, actor=None, now=ticket.created_at)
+    owed = set(_owed_targets(ticket))
+    opening = [t for t in (T.RESOLUTION, T.ON_SITE) if t in owed]
+    _start(
+        ticket=ticket,
+        targets=[T.FIRST_RESPONSE, *opening],
+        now=ticket.created_at,
+        engines=engines,
+        applied=sla.targets,
+    )
+    if ticket.first_responded_at is not None:
+        clocks_meet(ticket=ticket, targets=[T.FIRST_RESPONSE], now=ticket.first_responded_at)
+    stage = STAGE_TARGET_FOR_STATUS.get(ticket.status)
+    if stage:
+        _start(
+            ticket=ticket, targets=[stage], now=ticket.status_changed_at, engines=engines, applied=sla.targets
+        )
+    if ticket.status == S.WAITING_ON_CUSTOMER:
+        clocks_pause(ticket=ticket, now=ticket.status_changed_at)
+    sla_summary_refresh(ticket_id=ticket.pk)
+    return sla
 
 
 def on_ticket_stage_changed(*, ticket: Ticket, from_status: str, to_status: str) -> None:

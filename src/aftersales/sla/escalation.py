@@ -82,6 +82,8 @@ def _rules_for(clock: SlaClock, rules: Iterable[SlaEscalationRule]) -> list[SlaE
 
 
 def _raise_priority(ticket: Ticket, actor: User) -> str:
+    # Another rule of this sweep may have changed the ticket already: act on the stored version.
+    ticket = Ticket.objects.get(pk=ticket.pk)
     current = ticket.priority
     index = PRIORITY_STEPS.index(Priority(current)) if current in PRIORITY_STEPS else 1
     if index >= len(PRIORITY_STEPS) - 1:
@@ -92,6 +94,7 @@ def _raise_priority(ticket: Ticket, actor: User) -> str:
 
 
 def _reassign_to_lead(ticket: Ticket, actor: User) -> str:
+    ticket = Ticket.objects.select_related("team__lead").get(pk=ticket.pk)
     lead = ticket.team.lead if ticket.team is not None else None
     if lead is None or not lead.is_active:
         return "no team lead"
