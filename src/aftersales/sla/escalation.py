@@ -55,7 +55,7 @@ def system_actor() -> User:
 
 
 def supervisors_for(ticket: Ticket) -> list[User]:
-    """Supervisors of the ticket's team or region (or a region above it); else the org-wide ones."""
+    """Supervisors of the ticket's team or region (or a region above it), and the org-wide ones."""
     scope = Q(pk__in=[])
     if ticket.team_id:
         scope |= Q(teams=ticket.team_id) | Q(led_teams=ticket.team_id)
@@ -63,14 +63,9 @@ def supervisors_for(ticket: Ticket) -> list[User]:
         region_ids = [ticket.region_id, *(region.pk for region in ticket.region.ancestors())]
         scope |= Q(regions__in=region_ids)
     supervisors = User.objects.filter(role=Role.SUPERVISOR, is_active=True)
-    found = list(supervisors.filter(scope).distinct().order_by("pk"))
-    if found:
-        return found
-    return list(
-        supervisors.filter(teams__isnull=True, led_teams__isnull=True, regions__isnull=True)
-        .distinct()
-        .order_by("pk")
-    )
+    # Supervisors with no team or region oversee the whole organisation: they hear of every case.
+    overall = Q(teams__isnull=True, led_teams__isnull=True, regions__isnull=True)
+    return list(supervisors.filter(scope | overall).distinct().order_by("pk"))
 
 
 def _rules_for(clock: SlaClock, rules: Iterable[SlaEscalationRule]) -> list[SlaEscalationRule]:
