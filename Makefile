@@ -48,15 +48,17 @@ typecheck: install
 migrations-check: install
 	AFTERSALES_DATA_DIR=$$(mktemp -d) $(BIN)/aftersales makemigrations --check --dry-run
 
+# --dist load, not loadfile/loadgroup: under those xdist ran only the first of schemathesis's
+# generated per-endpoint tests.
 test-sqlite: install
-	AFTERSALES_DATABASE_URL= $(BIN)/pytest -n 2 --dist loadgroup
+	AFTERSALES_DATABASE_URL= $(BIN)/pytest -n 2 --dist load
 
 test-postgres: install
 	@if ! $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_TEST_URL)'.replace('/aftersales', '/postgres'), connect_timeout=3).close()" 2>/dev/null; then \
 	  if [ "$$CI" = "true" ]; then echo "PostgreSQL is not reachable at $(PG_TEST_URL) (required in CI)"; exit 1; fi; \
 	  echo "PostgreSQL not reachable: skipping the PostgreSQL run"; exit 0; \
 	fi; \
-	AFTERSALES_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 --dist loadgroup
+	AFTERSALES_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 --dist load
 
 test: install system-deps lint typecheck migrations-check test-sqlite test-postgres
 
