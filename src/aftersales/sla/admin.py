@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.admin import AuditedModelAdmin
 
+from .defaults import TARGET_NAMES
 from .errors import SlaConfigurationError
 from .models import SlaEscalationRule, SlaPolicy
 from .policies import POLICY_FIELDS, policy_validate
@@ -65,18 +66,7 @@ class SlaPolicyAdmin(AuditedModelAdmin):
         (_("Criteria"), {"fields": ("ticket_type", "priority", "customer_tier", "channel")}),
         (
             _("Targets"),
-            {
-                "fields": (
-                    "first_response",
-                    "next_response",
-                    "resolution",
-                    "on_site",
-                    "stage_accept",
-                    "stage_diagnose",
-                    "stage_propose",
-                    "stage_complete",
-                )
-            },
+            {"fields": TARGET_NAMES},
         ),
     )
 
