@@ -11,7 +11,7 @@ from .factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _isolated_media(settings, tmp_path, django_db_serialized_rollback):
+def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -59,8 +59,28 @@ def api_as():
     return ApiClient
 
 
-@pytest.fixture
-def django_db_serialized_rollback() -> bool:
-    """Every transactional test restores what the data migrations wrote (calendars, SLA policies),
-    so tests that run after one on the same worker still see the shipped configuration."""
-    return True
+@pytest.fixture(autouse=True)
+def _restore_shipped_configuration(request, django_db_blocker):
+    """A transactional test empties the database when it ends; put back what the data migrations
+    ship (business calendars, SLA policies and rules) so later tests on this worker see it.
+
+    Autouse, so it is set up before and torn down after the database fixtures, i.e. after the
+    flush. (Serialized rollback would do this too, but collides with content types re-created by
+    the flush of a live-server test.)"""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0]))
+    )
+    if not transactional:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    from aftersales.sla.defaults import install_defaults
+
+    calendars = importlib.import_module("aftersales.core.migrations.0004_default_calendars")
+    with django_db_blocker.unblock():
+        calendars.create_calendars(apps, None)
+        install_defaults(apps.get_model("sla", "SlaPolicy"), apps.get_model("sla", "SlaEscalationRule"))

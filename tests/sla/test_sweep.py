@@ -18,7 +18,7 @@ def snapshot(ticket):
     ticket.refresh_from_db()
     return {
         "priority": ticket.priority,
-        "events": list(ticket.messages.filter(kind="event").values_list("body", flat=True)),
+        "events": list(ticket.messages.filter(event_code__startswith="sla.").values_list("body", flat=True)),
         "notifications": sorted(SlaNotification.objects.filter(ticket=ticket).values_list("user_id", "kind")),
         "escalations": SlaEscalation.objects.filter(clock__ticket=ticket).count(),
         "clocks": sorted(
@@ -108,11 +108,21 @@ def test_the_sweep_works_in_chunks_and_the_task_reenqueues_while_work_remains(
     )
 
 
-def test_system_events_are_public_messages_of_kind_event(agent, customer, team):
+def test_escalations_are_internal_messages_each_reader_sees_in_their_language(agent, customer, team):
     with time_machine.travel(at(10, 10), tick=False) as traveller:
         ticket = ticket_open(actor=agent, customer=customer, subject="漏水", team=team)
         traveller.move_to(at(10, 10, 4))
         sla_sweep()
-    message = ticket.messages.get(kind=TicketMessage.Kind.EVENT)
-    assert message.is_public
+    message = ticket.messages.get(event_code__startswith="sla.")
+    assert message.kind == TicketMessage.Kind.NOTE  # the desk's escalations stay off the portal
+    assert not message.is_public
     assert "2025-06-10 10:05" in message.body  # the accept stage's due time
+    assert message.event_data["target"] == "stage_accept"
+    from django.utils import translation
+
+    from aftersales.web.templatetags.web_tags import message_text
+
+    with translation.override("en"):
+        assert message_text(message) == "SLA warning: Accept (new → accepted) is due at 2025-06-10 10:05."
+    with translation.override("zh-hans"):
+        assert message_text(message) == "时效预警：受理（新建 → 已受理） 将于 2025-06-10 10:05 到期。"

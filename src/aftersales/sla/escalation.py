@@ -171,7 +171,10 @@ def escalate(*, clock_ids: list[int], kind: str, now: dt.datetime) -> int:
                 ticket=ticket,
                 actor=actor,
                 body=_event_text(clock, kind, outcomes),
-                kind=TicketMessage.Kind.EVENT,
+                # Internal: the customer's portal does not show the desk's escalations.
+                kind=TicketMessage.Kind.NOTE,
+                event_code=f"sla.{kind}",
+                event_data={"target": clock.target, "due_at": clock.due_at.isoformat()},
             )
         sla_summary_refresh(ticket_id=ticket.pk)
     return done

@@ -252,6 +252,11 @@ class TicketMessage(models.Model):
     is_from_customer = models.BooleanField(default=False)
     channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
     body = models.TextField(_("message"))
+    # A message written by the platform (an SLA warning…) also keeps what happened as data, so
+    # each reader sees it in their language; ``body`` is the platform-language rendering kept
+    # for the API and exports.
+    event_code = models.CharField(max_length=40, blank=True)
+    event_data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -59,7 +59,14 @@ def _check_may_write(ticket: Ticket, actor: User, kind: str) -> None:
 
 @transaction.atomic
 def ticket_add_message(
-    *, ticket: Ticket, actor: User | None, body: str, kind: str = TicketMessage.Kind.REPLY, channel: str = ""
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    body: str,
+    kind: str = TicketMessage.Kind.REPLY,
+    channel: str = "",
+    event_code: str = "",
+    event_data: dict[str, object] | None = None,
 ) -> TicketMessage:
     """Add a reply, note or event. A customer's reply wakes a ticket that waits on the customer."""
     if kind not in TicketMessage.Kind.values:
@@ -85,6 +92,8 @@ def ticket_add_message(
         is_from_customer=from_customer,
         channel=channel or (ticket.channel if from_customer else ""),
         body=body,
+        event_code=event_code,
+        event_data=event_data or {},
         created_at=now,
     )
     values: dict[str, object] = {"updated_at": now}

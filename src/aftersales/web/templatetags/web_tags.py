@@ -72,3 +72,28 @@ def sla_unread(user: Any) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     return sla_unread_count(user=user)
+
+
+@register.filter
+def message_text(message: Any) -> str:
+    """A message as this reader should read it: platform events in the reader's language."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from aftersales.sla.models import SlaTarget
+
+    code, data = getattr(message, "event_code", ""), getattr(message, "event_data", None) or {}
+    if code in ("sla.warning", "sla.breach") and data.get("target") in SlaTarget.values:
+        try:
+            due = timezone.localtime(dt.datetime.fromisoformat(str(data["due_at"])))
+        except (KeyError, ValueError):
+            return str(message.body)
+        text = (
+            _("SLA warning: %(target)s is due at %(due)s.")
+            if code == "sla.warning"
+            else _("SLA breached: %(target)s was due at %(due)s.")
+        )
+        return text % {"target": SlaTarget(data["target"]).label, "due": f"{due:%Y-%m-%d %H:%M}"}
+    return str(message.body)
