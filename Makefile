@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed
 export AFTERSALES_DATA_DIR ?= $(CURDIR)/var
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 
-.PHONY: run test install system-deps lint typecheck migrations-check test-sqlite test-postgres bench clean
+APPS_WITH_CATALOGUES := mail chat integrations knowledge
+
+.PHONY: messages run test install system-deps lint typecheck migrations-check test-sqlite test-postgres bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +30,14 @@ run: install
 	@echo ""
 	$(BIN)/aftersales serve --host 127.0.0.1 --port 8000
 
-# Debian's Chromium and a CJK font for the browser tests (Playwright must not download a browser).
+# Debian's Chromium and a CJK font for the browser tests (Playwright must not download a browser),
+# and Debian's dovecot: the e-mail tests start their own IMAP server.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/dovecot ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei dovecot-imapd >/dev/null; \
 	  else \
-	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei dovecot-imapd >/dev/null; \
 	  fi; \
 	fi
 
@@ -64,6 +67,16 @@ test: install system-deps lint typecheck migrations-check test-sqlite test-postg
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# Gather translatable strings: each app with its own catalogue (src/aftersales/<app>/locale), the
+# rest into src/aftersales/locale. Fill the msgstrs, then `make compilemessages`.
+MAKEMESSAGES = AFTERSALES_DATA_DIR=$$(mktemp -d) DJANGO_SETTINGS_MODULE=aftersales.settings $(CURDIR)/$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete
+messages: install
+	for app in $(APPS_WITH_CATALOGUES); do (cd src/aftersales/$$app && $(MAKEMESSAGES) --ignore "migrations/*"); done
+	cd src/aftersales && $(MAKEMESSAGES) --ignore "*/migrations/*" --ignore "*/vendor/*" $(foreach app,$(APPS_WITH_CATALOGUES),--ignore "$(app)/*")
+
+compilemessages:
+	for po in $$(find src/aftersales -name django.po -path "*zh_Hans*"); do msgfmt --check-format -o $${po%.po}.mo $$po; done
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -10,5 +10,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("mail/", include("aftersales.mail.urls")),
+    path("chat/", include("aftersales.chat.urls")),
+    path("integrations/", include("aftersales.integrations.urls")),
+    path("", include("aftersales.knowledge.urls")),
     path("", include("aftersales.web.urls")),
 ]

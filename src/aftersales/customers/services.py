@@ -196,3 +196,86 @@ def address_add(
         after={"customer": customer.code, "line": address.line},
     )
     return address
+
+
+def phone_key(phone: str) -> str:
+    """A number as the lookups compare it: digits and a leading +, nothing else."""
+    return "".join(ch for ch in phone.strip() if ch.isdigit() or ch == "+")
+
+
+def _find_contact(*, email: str, phone: str, wechat_openid: str) -> Contact | None:
+    # The most specific identifier wins: an openid names one person, a shared family phone does not.
+    if wechat_openid:
+        found = Contact.objects.filter(wechat_openid=wechat_openid).order_by("id").first()
+        if found is not None:
+            return found
+    if email:
+        found = Contact.objects.filter(email__iexact=email).order_by("id").first()
+        if found is None:
+            customer = Customer.objects.filter(email__iexact=email).order_by("id").first()
+            found = customer.contacts.order_by("-is_primary", "id").first() if customer else None
+        if found is not None:
+            return found
+    if phone:
+        found = Contact.objects.filter(phone=phone).order_by("id").first()
+        if found is None:
+            customer = Customer.objects.filter(phone=phone).order_by("id").first()
+            found = customer.contacts.order_by("-is_primary", "id").first() if customer else None
+        if found is not None:
+            return found
+    return None
+
+
+@transaction.atomic
+def customer_identify(
+    *,
+    actor: User | None,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    wechat_openid: str = "",
+    channel: str = "",
+) -> tuple[Customer, Contact, bool]:
+    """The customer and contact behind a contact detail from any channel; created on first contact.
+
+    Returns ``(customer, contact, created)``. Identifiers the matched contact lacks are learnt, so
+    the same person writing by e-mail today and by WeChat tomorrow stays one customer.
+    """
+    email = email.strip().lower()
+    phone = phone_key(phone)
+    wechat_openid = wechat_openid.strip()
+    if not (email or phone or wechat_openid):
+        raise ValidationFailed(
+            details={"contact": _("An e-mail address, phone number or WeChat openid is required.")}
+        )
+    contact = _find_contact(email=email, phone=phone, wechat_openid=wechat_openid)
+    if contact is None:
+        display = name.strip() or (email.split("@")[0] if email else phone or _("WeChat user"))
+        customer = customer_create(actor=None, name=display[:120], email=email, phone=phone)
+        contact = customer.contacts.get()
+        if wechat_openid:
+            contact.wechat_openid = wechat_openid
+            contact.save(update_fields=["wechat_openid"])
+        audit_record(
+            actor=actor,
+            obj=customer,
+            action="customer.identify.create",
+            after={"channel": channel, "email": email, "phone": phone, "wechat_openid": wechat_openid},
+        )
+        return customer, contact, True
+    learnt = {
+        field: value
+        for field, value in (("email", email), ("phone", phone), ("wechat_openid", wechat_openid))
+        if value and not getattr(contact, field)
+    }
+    if learnt:
+        Contact.objects.filter(pk=contact.pk).update(**learnt)
+        for field, value in learnt.items():
+            setattr(contact, field, value)
+        audit_record(
+            actor=actor,
+            obj=contact,
+            action="contact.identify.learn",
+            after={"channel": channel, **learnt},
+        )
+    return contact.customer, contact, False

@@ -85,7 +85,7 @@ def _default_region(customer: Customer, installed_product: InstalledProduct | No
 @transaction.atomic
 def ticket_open(
     *,
-    actor: User,
+    actor: User | None,
     customer: Customer,
     subject: str,
     description: str = "",
@@ -99,7 +99,11 @@ def ticket_open(
     assignee: User | None = None,
     tags: Iterable[str] = (),
 ) -> Ticket:
-    if actor.is_customer:
+    # actor None: the platform opening a ticket for a contact that arrived on a channel (e-mail,
+    # chat, webhook); the channel has authenticated the sender and identified the customer.
+    if actor is None:
+        pass
+    elif actor.is_customer:
         if customer_id_for(actor) != customer.pk:
             raise PermissionDenied()
         # Customers describe their problem; routing fields are the service desk's to set.

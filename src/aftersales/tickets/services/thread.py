@@ -67,8 +67,13 @@ def ticket_add_message(
     channel: str = "",
     event_code: str = "",
     event_data: dict[str, object] | None = None,
+    from_customer: bool = False,
 ) -> TicketMessage:
-    """Add a reply, note or event. A customer's reply wakes a ticket that waits on the customer."""
+    """Add a reply, note or event. A customer's reply wakes a ticket that waits on the customer.
+
+    ``from_customer`` with no ``actor`` is a customer's message that arrived on a channel (an
+    e-mail, a chat line, a webhook) without a portal login.
+    """
     if kind not in TicketMessage.Kind.values:
         raise ValidationFailed(details={"kind": _("“%(value)s” is not a valid choice.") % {"value": kind}})
     if actor is not None:
@@ -84,7 +89,7 @@ def ticket_add_message(
         raise TicketClosed()
 
     now = timezone.now()
-    from_customer = actor is not None and actor.is_customer
+    from_customer = (actor is not None and actor.is_customer) or (actor is None and from_customer)
     message = TicketMessage.objects.create(
         ticket=ticket,
         kind=kind,

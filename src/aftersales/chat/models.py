@@ -1,0 +1,1 @@
+"""Website chat: the embeddable widget, conversations, the agent side, live updates."""

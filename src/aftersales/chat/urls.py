@@ -1,0 +1,6 @@
+"""Chat pages."""
+
+from django.urls import path
+
+app_name = "chat"
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+"""Integrations endpoints."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["integrations"])

@@ -1,0 +1,1 @@
+"""Signed inbound and outbound webhooks, call-centre (CTI) events and call records."""

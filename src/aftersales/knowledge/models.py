@@ -1,0 +1,1 @@
+"""Knowledge base: versioned articles, the standard service manual, search, suggestions, answer bot."""

@@ -1,0 +1,6 @@
+"""E-mail pages."""
+
+from django.urls import path
+
+app_name = "mail"
+urlpatterns: list = []
