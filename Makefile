@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export AFTERSALES_DATA_DIR ?= $(CURDIR)/var
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 
-APPS_WITH_CATALOGUES := mail chat integrations knowledge
+APPS_WITH_CATALOGUES := channels/mail channels/chat channels/phone channels/webhooks knowledge
 
 .PHONY: messages run test install system-deps lint typecheck migrations-check test-sqlite test-postgres bench clean
 

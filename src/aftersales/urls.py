@@ -10,9 +10,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("mail/", include("aftersales.mail.urls")),
-    path("chat/", include("aftersales.chat.urls")),
-    path("integrations/", include("aftersales.integrations.urls")),
+    path("mail/", include("aftersales.channels.mail.urls")),
+    path("chat/", include("aftersales.channels.chat.urls")),
+    path("phone/", include("aftersales.channels.phone.urls")),
+    path("webhooks/", include("aftersales.channels.webhooks.urls")),
     path("", include("aftersales.knowledge.urls")),
     path("", include("aftersales.web.urls")),
 ]

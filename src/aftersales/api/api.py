@@ -94,12 +94,13 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 def _register_routers() -> None:
     from aftersales.assets.api import router as assets_router
-    from aftersales.chat.api import router as chat_router
+    from aftersales.channels.chat.api import router as chat_router
+    from aftersales.channels.mail.api import router as mail_router
+    from aftersales.channels.phone.api import router as phone_router
+    from aftersales.channels.webhooks.api import router as webhooks_router
     from aftersales.core.api import router as core_router
     from aftersales.customers.api import router as customers_router
-    from aftersales.integrations.api import router as integrations_router
     from aftersales.knowledge.api import router as knowledge_router
-    from aftersales.mail.api import router as mail_router
     from aftersales.sla.api import router as sla_router
     from aftersales.tickets.api import router as tickets_router
 
@@ -110,7 +111,8 @@ def _register_routers() -> None:
     api.add_router("/", sla_router)
     api.add_router("/mail", mail_router)
     api.add_router("/chat", chat_router)
-    api.add_router("/integrations", integrations_router)
+    api.add_router("/phone", phone_router)
+    api.add_router("/webhooks", webhooks_router)
     api.add_router("/kb", knowledge_router)
 
 

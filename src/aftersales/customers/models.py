@@ -38,6 +38,8 @@ class Customer(models.Model):
         related_name="customers",
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The language the customer is written to in (e-mail notifications, the portal's default).
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     version = models.PositiveIntegerField(default=1)

@@ -1,6 +1,4 @@
 """Knowledge base pages."""
 
-from django.urls import path
-
 app_name = "knowledge"
 urlpatterns: list = []

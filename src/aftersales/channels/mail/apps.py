@@ -3,6 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MailConfig(AppConfig):
-    name = "aftersales.mail"
+    name = "aftersales.channels.mail"
     label = "mail"
     verbose_name = _("E-mail")

@@ -1,6 +1,4 @@
 """E-mail pages."""
 
-from django.urls import path
-
 app_name = "mail"
 urlpatterns: list = []

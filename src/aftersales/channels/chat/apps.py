@@ -3,6 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ChatConfig(AppConfig):
-    name = "aftersales.chat"
+    name = "aftersales.channels.chat"
     label = "chat"
     verbose_name = _("Chat")

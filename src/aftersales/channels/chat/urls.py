@@ -1,6 +1,4 @@
 """Chat pages."""
 
-from django.urls import path
-
 app_name = "chat"
 urlpatterns: list = []

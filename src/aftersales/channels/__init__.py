@@ -1,0 +1,1 @@
+"""Channels: every way a contact reaches the service desk (e-mail, chat, phone, webhooks)."""

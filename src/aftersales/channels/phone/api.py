@@ -1,0 +1,7 @@
+"""Telephony endpoints."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["phone"])

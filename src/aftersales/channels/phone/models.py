@@ -1,0 +1,1 @@
+"""Telephony: call records on tickets (direction, duration, recording) and call-centre (CTI) events."""

@@ -1,0 +1,4 @@
+"""Telephony pages."""
+
+app_name = "phone"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Webhook pages."""
+
+app_name = "webhooks"
+urlpatterns: list = []

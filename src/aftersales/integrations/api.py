@@ -1,7 +1,0 @@
-"""Integrations endpoints."""
-
-from __future__ import annotations
-
-from ninja import Router
-
-router = Router(tags=["integrations"])

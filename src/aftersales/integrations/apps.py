@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class IntegrationsConfig(AppConfig):
-    name = "aftersales.integrations"
-    label = "integrations"
-    verbose_name = _("Integrations")

@@ -1,1 +1,0 @@
-"""Signed inbound and outbound webhooks, call-centre (CTI) events and call records."""
