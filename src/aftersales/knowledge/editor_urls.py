@@ -1,0 +1,3 @@
+"""Knowledge base editor pages (KB-CORE)."""
+
+urlpatterns: list = []
