@@ -31,6 +31,8 @@ class Capability(models.TextChoices):
     CUSTOMER_EDIT = "customer.edit", _("Create and edit customers")
     ASSET_EDIT = "asset.edit", _("Register installed products")
     AUDIT_VIEW = "audit.view", _("Read the audit log")
+    KB_EDIT = "kb.edit", _("Write knowledge-base articles and manuals")
+    KB_REVIEW = "kb.review", _("Review and publish knowledge-base articles and manual editions")
     CONFIGURE = "configure", _("Configure the platform")
 
 
@@ -47,11 +49,12 @@ _DESK = _STAFF_BASE | {
     Capability.TICKET_MERGE,
     Capability.CUSTOMER_EDIT,
     Capability.ASSET_EDIT,
+    Capability.KB_EDIT,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Capability.values),
-    Role.SUPERVISOR: frozenset(_DESK | {Capability.AUDIT_VIEW}),
+    Role.SUPERVISOR: frozenset(_DESK | {Capability.AUDIT_VIEW, Capability.KB_REVIEW}),
     Role.AGENT: frozenset(_DESK),
     # A technician works the jobs assigned to it: no queue of everyone's tickets.
     Role.TECHNICIAN: frozenset(_STAFF_BASE | {Capability.ASSET_EDIT}),
