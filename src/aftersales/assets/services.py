@@ -96,3 +96,22 @@ def installed_product_register(
         },
     )
     return product
+
+
+@transaction.atomic
+def installed_products_follow_customer_merge(*, source_id: int, target_id: int, actor: User | None) -> int:
+    """Installed products of a customer merged into another now belong to that one (their
+    addresses moved with the customer). Runs in ``customer_merge``'s transaction (``CustomersMerged``)."""
+    serials = list(
+        InstalledProduct.objects.filter(customer_id=source_id).order_by("id").values_list("serial_number", flat=True)
+    )
+    moved = InstalledProduct.objects.filter(customer_id=source_id).update(customer_id=target_id)
+    if moved:
+        target = Customer.objects.get(pk=target_id)
+        audit_record(
+            actor=actor,
+            obj=target,
+            action="installed_product.follow_customer_merge",
+            after={"from_customer": source_id, "serial_numbers": serials},
+        )
+    return moved

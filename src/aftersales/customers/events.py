@@ -15,3 +15,12 @@ class CustomerTierChanged:
     from_tier: str
     to_tier: str
     actor: User | None
+
+
+@dataclass(frozen=True)
+class CustomersMerged:
+    """``source`` was folded into ``target``: what higher apps hold of ``source`` must follow."""
+
+    source: Customer
+    target: Customer
+    actor: User | None

@@ -40,6 +40,17 @@ class Customer(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     # The language the customer is written to in (e-mail notifications, the portal's default).
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    # A duplicate merged into another customer is kept (for the audit trail and old links) but
+    # hidden from search; its contacts, addresses, products and tickets belong to ``merged_into``.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_customers",
+    )
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     version = models.PositiveIntegerField(default=1)
@@ -54,6 +65,9 @@ class Customer(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(value_tier__in=ValueTier.values), name="customer_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(merged_into=models.F("id")), name="customer_not_merged_into_itself"
             ),
         ]
         indexes = [models.Index(fields=["name"], name="customer_name_idx")]
@@ -89,6 +103,55 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    WECHAT_OPENID = "wechat_openid", _("WeChat openid")
+
+
+class ContactIdentity(models.Model):
+    """One way to reach a contact, normalised (``identity.normalize``), as the channels see it.
+
+    The channels match an inbound address through this table. The same value may be recorded on
+    several contacts (a family shares a phone; staff typed a known address on a new customer),
+    but exactly one row per value *routes*: the partial unique constraint makes a concurrent
+    first contact from the same address fail on insert instead of creating a second customer,
+    and rows sharing a value across customers are what the duplicate finder reports.
+    """
+
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="identities"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=IdentityKind.choices)
+    value = models.CharField(_("value"), max_length=254)
+    is_routing = models.BooleanField(
+        _("receives inbound contacts"),
+        default=True,
+        help_text=_("Messages from this address are matched to this contact."),
+    )
+    channel = models.CharField(_("first seen on"), max_length=16, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contact identity")
+        verbose_name_plural = _("contact identities")
+        ordering = ["kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=IdentityKind.values), name="identity_kind_valid"
+            ),
+            models.CheckConstraint(condition=~models.Q(value=""), name="identity_value_not_empty"),
+            models.UniqueConstraint(
+                fields=["kind", "value"], condition=models.Q(is_routing=True), name="identity_routes_once"
+            ),
+            models.UniqueConstraint(fields=["contact", "kind", "value"], name="identity_once_per_contact"),
+        ]
+        indexes = [models.Index(fields=["kind", "value"], name="identity_value_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
 
 
 class Address(models.Model):

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
 
 from aftersales.core.errors import NotFound
 from aftersales.core.models import User
 from aftersales.core.paging import keyset_page
 from aftersales.core.roles import Capability
 
-from .models import Customer
+from .identity import normalize_email, normalize_openid, normalize_phone, phone_spellings
+from .models import Contact, ContactIdentity, Customer, IdentityKind
+
+MAX_DUPLICATES = 20
 
 
 def visible_customers(user: User) -> QuerySet[Customer]:
@@ -20,42 +25,176 @@ def visible_customers(user: User) -> QuerySet[Customer]:
 
 
 def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
-    customer = visible_customers(user).select_related("region").filter(pk=customer_id).first()
+    customer = visible_customers(user).select_related("region", "merged_into").filter(pk=customer_id).first()
     if customer is None:
         raise NotFound(details={"customer": customer_id})
     return customer
 
 
+def customer_get_by_code_for_user(*, user: User, code: str) -> Customer:
+    customer = visible_customers(user).select_related("region", "merged_into").filter(code=code).first()
+    if customer is None:
+        raise NotFound(details={"customer": code})
+    return customer
+
+
+def customer_with_identities(customer: Customer) -> Customer:
+    """``customer`` with its contacts and their identities prefetched (two queries)."""
+    contacts = Contact.objects.order_by("-is_primary", "id").prefetch_related(
+        Prefetch("identities", queryset=ContactIdentity.objects.order_by("kind", "id"))
+    )
+    return Customer.objects.prefetch_related(Prefetch("contacts", queryset=contacts)).get(pk=customer.pk)
+
+
 def customer_search(
     *, user: User, q: str = "", cursor: str | None = None, limit: int = 25
 ) -> tuple[list[Customer], str | None]:
-    """A page of the customers ``user`` may see matching ``q`` (number, name, phone, e-mail)."""
-    qs = visible_customers(user).select_related("region").prefetch_related("contacts")
+    """A page of the customers ``user`` may see matching ``q`` (number, name, phone, e-mail).
+
+    Customers merged into another one are hidden (the one they were merged into is found).
+    """
+    qs = (
+        visible_customers(user)
+        .filter(merged_into__isnull=True)
+        .select_related("region", "merged_into")
+        .prefetch_related("contacts__identities")
+    )
     term = q.strip()
     if term:
-        qs = qs.filter(
+        condition = (
             Q(code__iexact=term)
             | Q(name__icontains=term)
             | Q(phone__startswith=term)
             | Q(email__iexact=term)
             | Q(contacts__phone__startswith=term)
-        ).distinct()
+        )
+        identity_values = [
+            value for value in (normalize_email(term), normalize_phone(term), normalize_openid(term)) if value
+        ]
+        if identity_values:
+            condition |= Q(contacts__identities__value__in=identity_values)
+        qs = qs.filter(condition).distinct()
     return keyset_page(qs, cursor=cursor, limit=limit)
 
 
 def customer_find_by_phone(*, phone: str) -> Customer | None:
     """Caller lookup for the phone log: the customer whose number (or a contact's) matches.
 
-    Numbers are compared as typed and as bare digits, so "138 1234 5678" finds "13812345678".
+    The number is compared in its canonical form (``identity.normalize_phone``), the same one
+    ``customer_identify`` matches by, so "138 1234 5678", "+86 138-1234-5678" and "0086
+    13812345678" find the same customer; records typed before identities existed are found by
+    the usual spellings of that number.
     """
-    typed = phone.strip()
-    digits = "".join(ch for ch in typed if ch.isdigit() or ch == "+")
-    if len(digits) < 5:
+    canonical = normalize_phone(phone)
+    if not canonical:
         return None
-    candidates = {typed, digits}
+    identity = (
+        ContactIdentity.objects.filter(
+            kind=IdentityKind.PHONE, value=canonical, contact__customer__merged_into__isnull=True
+        )
+        .select_related("contact__customer")
+        .order_by("-is_routing", "id")
+        .first()
+    )
+    if identity is not None:
+        return identity.contact.customer
+    spellings = phone_spellings(canonical) | {phone.strip()}
     return (
-        Customer.objects.filter(Q(phone__in=candidates) | Q(contacts__phone__in=candidates))
+        Customer.objects.filter(merged_into__isnull=True)
+        .filter(Q(phone__in=spellings) | Q(contacts__phone__in=spellings))
         .order_by("-id")
         .distinct()
         .first()
     )
+
+
+# --- possible duplicates ------------------------------------------------------------------------
+
+
+@dataclass
+class DuplicateCandidate:
+    customer: Customer
+    reasons: list[str] = field(default_factory=list)  # "email:…", "phone:…", "wechat_openid:…", "name_region"
+
+
+def _identity_keys_of(customer: Customer) -> set[tuple[str, str]]:
+    keys = {
+        (row.kind, row.value)
+        for row in ContactIdentity.objects.filter(contact__customer=customer).only("kind", "value")
+    }
+    raw = [(customer.email, customer.phone, "")]
+    raw += list(Contact.objects.filter(customer=customer).values_list("email", "phone", "wechat_openid"))
+    for email, phone, openid in raw:
+        for kind, value in (
+            (IdentityKind.EMAIL, normalize_email(email)),
+            (IdentityKind.PHONE, normalize_phone(phone)),
+            (IdentityKind.WECHAT_OPENID, normalize_openid(openid)),
+        ):
+            if value:
+                keys.add((kind, value))
+    return keys
+
+
+def customer_possible_duplicates(*, user: User, customer: Customer) -> list[DuplicateCandidate]:
+    """Other (unmerged) customers that may be the same: a shared e-mail address, phone number or
+    WeChat openid (normalised), or the same name in the same region. Staff only."""
+    if not user.can(Capability.CUSTOMER_VIEW):
+        return []
+    keys = _identity_keys_of(customer)
+    found: dict[int, DuplicateCandidate] = {}
+
+    def note(other: Customer, reason: str) -> None:
+        if other.pk == customer.pk or other.merged_into_id is not None:
+            return
+        candidate = found.setdefault(other.pk, DuplicateCandidate(customer=other))
+        if reason not in candidate.reasons:
+            candidate.reasons.append(reason)
+
+    if keys:
+        condition = Q()
+        for kind, value in keys:
+            condition |= Q(kind=kind, value=value)
+        rows = (
+            ContactIdentity.objects.filter(condition)
+            .exclude(contact__customer=customer)
+            .filter(contact__customer__merged_into__isnull=True)
+            .select_related("contact__customer__region")
+            .order_by("id")[: MAX_DUPLICATES * 5]
+        )
+        for row in rows:
+            note(row.contact.customer, f"{row.kind}:{row.value}")
+        # Records without identities (bulk loads): the same address or number as typed.
+        emails = [value for kind, value in keys if kind == IdentityKind.EMAIL]
+        phones = set().union(*(phone_spellings(v) for k, v in keys if k == IdentityKind.PHONE))
+        openids = [value for kind, value in keys if kind == IdentityKind.WECHAT_OPENID]
+        legacy = Q(pk__in=[])
+        if emails:
+            legacy |= Q(email__in=emails)
+        if phones:
+            legacy |= Q(phone__in=phones)
+        if openids:
+            legacy |= Q(wechat_openid__in=openids)
+        for contact in (
+            Contact.objects.filter(legacy, identities__isnull=True)
+            .exclude(customer=customer)
+            .select_related("customer__region")
+            .order_by("id")[: MAX_DUPLICATES * 5]
+        ):
+            for kind, value in keys:
+                if (
+                    normalize_email(contact.email) == value
+                    or normalize_phone(contact.phone) == value
+                    or (contact.wechat_openid and contact.wechat_openid == value)
+                ):
+                    note(contact.customer, f"{kind}:{value}")
+    if customer.region_id is not None and customer.name.strip():
+        for other in (
+            Customer.objects.filter(
+                name__iexact=customer.name.strip(), region_id=customer.region_id, merged_into__isnull=True
+            )
+            .exclude(pk=customer.pk)
+            .select_related("region")
+            .order_by("id")[:MAX_DUPLICATES]
+        ):
+            note(other, "name_region")
+    return sorted(found.values(), key=lambda c: c.customer.pk)[:MAX_DUPLICATES]

@@ -1,5 +1,6 @@
 """Every write to tickets goes through these services."""
 
+from .customer_merge import tickets_follow_customer_merge
 from .intake import phone_call_log
 from .lifecycle import ticket_open, ticket_transition, ticket_update, tickets_follow_customer_tier
 from .relations import ticket_link, ticket_merge, ticket_unlink
@@ -15,5 +16,6 @@ __all__ = [
     "ticket_transition",
     "ticket_unlink",
     "ticket_update",
+    "tickets_follow_customer_merge",
     "tickets_follow_customer_tier",
 ]
