@@ -102,10 +102,14 @@ def _register_routers() -> None:
     from aftersales.customers.api import router as customers_router
     from aftersales.knowledge.api import router as knowledge_router
     from aftersales.sla.api import router as sla_router
+    from aftersales.sla.api_first_response import router as first_response_router
     from aftersales.tickets.api import router as tickets_router
+    from aftersales.tickets.api_history import router as customer_history_router
 
     api.add_router("/tickets", tickets_router)
     api.add_router("/customers", customers_router)
+    api.add_router("/customers", customer_history_router)
+    api.add_router("/reports", first_response_router)
     api.add_router("/installed-products", assets_router)
     api.add_router("/", core_router)
     api.add_router("/", sla_router)

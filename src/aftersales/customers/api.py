@@ -11,12 +11,20 @@ from ninja import Path, Query, Router, Schema, Status
 from pydantic import EmailStr, Field
 
 from aftersales.api.schemas import ERROR_RESPONSES, RefOut, StrictSchema, Text
-from aftersales.core.errors import ValidationFailed
+from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.core.models import Region, User
+from aftersales.core.roles import Capability
 
 from . import services
 from .models import Customer
-from .selectors import customer_get_for_user, customer_search
+from .selectors import (
+    customer_get_for_user,
+    customer_possible_duplicates,
+    customer_search,
+    customer_with_identities,
+    customers_with_identities,
+    visible_customers,
+)
 
 router = Router(tags=["customers"])
 ERRORS = ERROR_RESPONSES
@@ -43,12 +51,22 @@ class CustomerPatchIn(StrictSchema):
     version: int | None = Field(default=None, ge=1, lt=2**31)
 
 
+class IdentityOut(Schema):
+    kind: Literal["email", "phone", "wechat_openid"]
+    value: str
+    is_routing: bool
+    channel: str
+    created_at: dt.datetime
+
+
 class ContactOut(Schema):
     id: int
     name: str
     phone: str
     email: str
+    wechat_openid: str
     is_primary: bool
+    identities: list[IdentityOut]
 
 
 class CustomerOut(Schema):
@@ -63,7 +81,22 @@ class CustomerOut(Schema):
     notes: str
     version: int
     created_at: dt.datetime
+    merged_into: int | None
+    merged_at: dt.datetime | None
     contacts: list[ContactOut]
+
+
+class DuplicateOut(Schema):
+    customer: CustomerOut
+    reasons: list[str]
+
+
+class DuplicateListOut(Schema):
+    items: list[DuplicateOut]
+
+
+class MergeIn(StrictSchema):
+    source_id: int = Field(..., gt=0, lt=2**62, description="the duplicate, merged into this customer")
 
 
 class CustomerPageOut(Schema):
@@ -91,8 +124,27 @@ def customer_out(customer: Customer) -> dict:
         "notes": customer.notes,
         "version": customer.version,
         "created_at": customer.created_at,
+        "merged_into": customer.merged_into_id,
+        "merged_at": customer.merged_at,
         "contacts": [
-            {"id": c.pk, "name": c.name, "phone": c.phone, "email": c.email, "is_primary": c.is_primary}
+            {
+                "id": c.pk,
+                "name": c.name,
+                "phone": c.phone,
+                "email": c.email,
+                "wechat_openid": c.wechat_openid,
+                "is_primary": c.is_primary,
+                "identities": [
+                    {
+                        "kind": i.kind,
+                        "value": i.value,
+                        "is_routing": i.is_routing,
+                        "channel": i.channel,
+                        "created_at": i.created_at,
+                    }
+                    for i in c.identities.all()
+                ],
+            }
             for c in customer.contacts.all()
         ],
     }
@@ -130,12 +182,14 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
         region=_region(payload.region),
         notes=payload.notes,
     )
-    return Status(201, customer_out(customer))
+    return Status(201, customer_out(customer_with_identities(customer)))
 
 
 @router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Read a customer")
 def read_customer(request: HttpRequest, customer_id: int = Path(..., gt=0, lt=2**62)) -> Any:
-    return customer_out(customer_get_for_user(user=_user(request), customer_id=customer_id))
+    return customer_out(
+        customer_with_identities(customer_get_for_user(user=_user(request), customer_id=customer_id))
+    )
 
 
 @router.patch("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Edit a customer")
@@ -156,4 +210,42 @@ def patch_customer(
     customer = services.customer_update(
         customer=customer, actor=user, changes=changes, expected_version=payload.version
     )
-    return customer_out(customer)
+    return customer_out(customer_with_identities(customer))
+
+
+@router.get(
+    "/{customer_id}/duplicates",
+    response={200: DuplicateListOut, **ERRORS},
+    summary="Customers that may be the same as this one",
+)
+def list_duplicates(request: HttpRequest, customer_id: int = Path(..., gt=0, lt=2**62)) -> Any:
+    user = _user(request)
+    if not user.can(Capability.CUSTOMER_VIEW):
+        raise PermissionDenied()
+    customer = customer_get_for_user(user=user, customer_id=customer_id)
+    candidates = customer_possible_duplicates(user=user, customer=customer)
+    loaded = customers_with_identities([c.customer.pk for c in candidates])
+    return {
+        "items": [{"customer": customer_out(loaded[c.customer.pk]), "reasons": c.reasons} for c in candidates]
+    }
+
+
+@router.post(
+    "/{customer_id}/merge",
+    response={200: CustomerOut, **ERRORS},
+    summary="Merge a duplicate into this customer (supervisors and administrators)",
+)
+def merge_customer(
+    request: HttpRequest, payload: MergeIn, customer_id: int = Path(..., gt=0, lt=2**62)
+) -> Any:
+    user = _user(request)
+    if not services.can_merge_customers(user):
+        raise PermissionDenied()
+    target = customer_get_for_user(user=user, customer_id=customer_id)
+    source = visible_customers(user).filter(pk=payload.source_id).first()
+    if source is None:
+        raise ValidationFailed(
+            details={"source_id": _("No such record: %(id)s.") % {"id": payload.source_id}}
+        )
+    merged = services.customer_merge(actor=user, source=source, target=target)
+    return customer_out(customer_with_identities(merged))
