@@ -34,6 +34,7 @@ class Capability(models.TextChoices):
     KB_EDIT = "kb.edit", _("Write knowledge-base articles and manuals")
     KB_REVIEW = "kb.review", _("Review and publish knowledge-base articles and manual editions")
     CONFIGURE = "configure", _("Configure the platform")
+    MAIL_INGEST = "mail.ingest", _("Post raw e-mail to the intake endpoint")
 
 
 _STAFF_BASE = {

@@ -6,3 +6,8 @@ class MailConfig(AppConfig):
     name = "aftersales.channels.mail"
     label = "mail"
     verbose_name = _("E-mail")
+
+    def ready(self) -> None:
+        from .handlers import register
+
+        register()

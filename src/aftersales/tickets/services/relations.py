@@ -78,8 +78,9 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
 
 
 @transaction.atomic
-def ticket_link(*, ticket: Ticket, other: Ticket, actor: User) -> TicketLink:
-    if not actor.can(Capability.TICKET_MERGE):
+def ticket_link(*, ticket: Ticket, other: Ticket, actor: User | None) -> TicketLink:
+    # actor None: the platform links a follow-up (an e-mail reply to a closed ticket).
+    if actor is not None and not actor.can(Capability.TICKET_MERGE):
         raise PermissionDenied()
     if ticket.pk == other.pk:
         raise ValidationFailed(details={"other": _("A ticket cannot be linked to itself.")})

@@ -164,12 +164,14 @@ def _sniff_type(name: str, declared: str, head: bytes) -> str:
 def attachment_add(
     *,
     ticket: Ticket,
-    actor: User,
+    actor: User | None,
     upload: UploadedFile,
     message: TicketMessage | None = None,
     is_internal: bool = False,
 ) -> Attachment:
-    _check_may_write(ticket, actor, TicketMessage.Kind.NOTE if is_internal else TicketMessage.Kind.REPLY)
+    # actor None: a file that arrived on a channel (an e-mail attachment) with the customer's message.
+    if actor is not None:
+        _check_may_write(ticket, actor, TicketMessage.Kind.NOTE if is_internal else TicketMessage.Kind.REPLY)
     if ticket.status in FINAL_STATUSES:
         raise TicketClosed()
     size = upload.size or 0

@@ -1,0 +1,14 @@
+"""Every write of the mail channel goes through these services."""
+
+from .intake import IntakeResult, inbound_discard, inbound_ingest, inbound_reimport
+from .outbound import outbound_queue, outbound_send, outbound_send_due
+
+__all__ = [
+    "IntakeResult",
+    "inbound_discard",
+    "inbound_ingest",
+    "inbound_reimport",
+    "outbound_queue",
+    "outbound_send",
+    "outbound_send_due",
+]

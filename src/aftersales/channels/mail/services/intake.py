@@ -1,0 +1,339 @@
+"""E-mail in: one raw message → stored once, then a new ticket, a reply on a ticket, ignored or quarantined.
+
+The raw bytes are written to disk first (content-addressed, so a retry rewrites the same file);
+then one transaction inserts the ``InboundEmail`` row under its unique dedupe key and does the
+ticket work. A duplicate (same Message-ID, or same bytes without one) violates the key and
+changes nothing; a failure rolls the ticket work back and the message is quarantined with its
+source in a transaction of its own. So no message is imported twice and none is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core.errors import ApplicationError, Conflict, PermissionDenied
+from aftersales.core.models import User
+from aftersales.core.roles import Capability
+from aftersales.core.services import audit_record
+from aftersales.customers.models import Contact
+from aftersales.customers.services import customer_identify
+from aftersales.tickets.lifecycle import FINAL_STATUSES
+from aftersales.tickets.models import Channel, Ticket, TicketMessage
+from aftersales.tickets.services import attachment_add, ticket_add_message, ticket_link, ticket_open
+from aftersales.tickets.services.thread import MAX_MESSAGE_CHARS
+
+from .. import conf
+from ..models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
+from ..parsing import MailParseError, ParsedEmail, parse_message, quick_message_id
+from .outbound import InboundThread, inbound_thread
+
+logger = logging.getLogger(__name__)
+
+MAX_DESCRIPTION_CHARS = 50_000
+TICKET_NUMBER = re.compile(r"(?<![A-Za-z0-9])(T\d{7})(?!\d)")
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    inbound: InboundEmail
+    duplicate: bool = False
+
+    @property
+    def status(self) -> str:
+        return self.inbound.status
+
+    @property
+    def ticket(self) -> Ticket | None:
+        return self.inbound.ticket
+
+    @property
+    def reason(self) -> str:
+        return self.inbound.reason
+
+
+def dedupe_key_for(message_id: str, sha256: str) -> str:
+    if message_id:
+        return f"mid:{message_id}"[:255]
+    return f"sha256:{sha256}"
+
+
+def _store_raw(sha256: str, raw: bytes) -> str:
+    path = f"mail/raw/{sha256[:2]}/{sha256}.eml"
+    if not default_storage.exists(path):
+        path = default_storage.save(path, ContentFile(raw))
+    return path
+
+
+def own_addresses() -> set[str]:
+    addresses = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+    addresses.add(conf.mail_from().lower())
+    return addresses
+
+
+def inbound_ingest(
+    *, raw: bytes, mailbox: Mailbox | None = None, received_at: dt.datetime | None = None
+) -> IntakeResult:
+    """Take one raw message from IMAP or the HTTP endpoint. Safe to call twice with the same message."""
+    sha256 = hashlib.sha256(raw).hexdigest()
+    parsed: ParsedEmail | None = None
+    problem = ""
+    if len(raw) > conf.max_bytes():
+        problem = f"too large: {len(raw)} bytes (limit {conf.max_bytes()})"
+    elif not raw.strip():
+        problem = "empty message"
+    else:
+        try:
+            parsed = parse_message(raw)
+        except MailParseError as exc:
+            problem = f"cannot be parsed: {exc.reason}"
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the message is kept in quarantine
+            logger.exception("mail parser failed")
+            problem = f"parser error: {exc.__class__.__name__}: {exc}"[:500]
+    message_id = parsed.message_id if parsed is not None else quick_message_id(raw)
+    key = dedupe_key_for(message_id, sha256)
+    existing = InboundEmail.objects.filter(dedupe_key=key).first()
+    if existing is not None:
+        return IntakeResult(inbound=existing, duplicate=True)
+    path = _store_raw(sha256, raw)
+    row = InboundEmail(
+        mailbox=mailbox,
+        message_id=message_id[:255],
+        dedupe_key=key,
+        raw=path,
+        sha256=sha256,
+        size=len(raw),
+        from_address=(parsed.from_address if parsed else "")[:254],
+        subject=(parsed.subject if parsed else "")[:255],
+        status=InboundStatus.QUARANTINED if parsed is None else InboundStatus.IMPORTED,
+        reason=problem,
+        received_at=received_at or timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+            if parsed is not None:
+                _process(row, parsed, mailbox)
+            else:
+                audit_record(actor=None, obj=row, action="mail.inbound.quarantine", after={"reason": problem})
+            return IntakeResult(inbound=row)
+    except IntegrityError:
+        existing = InboundEmail.objects.filter(dedupe_key=key).first()
+        if existing is not None:
+            return IntakeResult(inbound=existing, duplicate=True)
+        logger.exception("mail intake failed with an integrity error")
+        return _quarantine_after_failure(row, "database integrity error while importing")
+    except Exception as exc:  # noqa: BLE001 - never lose a message: keep it in quarantine
+        logger.exception("mail intake failed")
+        return _quarantine_after_failure(row, f"import failed: {exc.__class__.__name__}: {exc}"[:500])
+
+
+def _quarantine_after_failure(row: InboundEmail, reason: str) -> IntakeResult:
+    row.pk = None
+    row.status = InboundStatus.QUARANTINED
+    row.reason = reason
+    row.ticket = None
+    row.ticket_message = None
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+            audit_record(actor=None, obj=row, action="mail.inbound.quarantine", after={"reason": reason})
+    except IntegrityError:
+        existing = InboundEmail.objects.get(dedupe_key=row.dedupe_key)
+        return IntakeResult(inbound=existing, duplicate=True)
+    return IntakeResult(inbound=row)
+
+
+def _ignore(row: InboundEmail, reason: str) -> None:
+    row.status = InboundStatus.IGNORED
+    row.reason = reason
+    row.save(update_fields=["status", "reason"])
+    audit_record(actor=None, obj=row, action="mail.inbound.ignore", after={"reason": reason})
+
+
+def _ignore_reason(row: InboundEmail, parsed: ParsedEmail) -> str:
+    if parsed.from_address in own_addresses():
+        return "mail from our own address"
+    if conf.loop_token() in parsed.loop_tokens:
+        return "mail loop: our X-Loop header"
+    if parsed.auto_reason:
+        return parsed.auto_reason
+    since = timezone.now() - dt.timedelta(seconds=conf.SENDER_WINDOW_SECONDS)
+    recent = (
+        InboundEmail.objects.filter(from_address=parsed.from_address, created_at__gte=since)
+        .exclude(pk=row.pk)
+        .count()
+    )
+    if recent >= conf.sender_limit():
+        return f"sender rate limit: {recent} messages in {conf.SENDER_WINDOW_SECONDS // 60} minutes"
+    return ""
+
+
+def _follow_merges(ticket: Ticket) -> Ticket:
+    seen = {ticket.pk}
+    while ticket.merged_into_id and ticket.merged_into_id not in seen:
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+        seen.add(ticket.pk)
+    return ticket
+
+
+def find_ticket(parsed: ParsedEmail) -> Ticket | None:
+    """The ticket a reply belongs to: by its threading headers, else by the number in the subject."""
+    ids = [mid for mid in [parsed.in_reply_to, *reversed(parsed.references)] if mid]
+    if ids:
+        by_id: dict[str, int] = {}
+        for message_id, ticket_id in OutboundEmail.objects.filter(message_id__in=ids).values_list(
+            "message_id", "ticket_id"
+        ):
+            by_id.setdefault(message_id, ticket_id)
+        for message_id, ticket_id in InboundEmail.objects.filter(
+            message_id__in=ids, ticket__isnull=False
+        ).values_list("message_id", "ticket_id"):
+            by_id.setdefault(message_id, ticket_id)
+        for message_id in ids:
+            if message_id in by_id:
+                return _follow_merges(Ticket.objects.select_related("customer").get(pk=by_id[message_id]))
+    for number in TICKET_NUMBER.findall(parsed.subject):
+        ticket = Ticket.objects.select_related("customer").filter(number=number).first()
+        if ticket is None:
+            continue
+        # A number in a subject is easy to guess: only the ticket's own customer may reply by it.
+        sender_known = (
+            ticket.customer.email.lower() == parsed.from_address
+            or Contact.objects.filter(
+                customer_id=ticket.customer_id, email__iexact=parsed.from_address
+            ).exists()
+        )
+        if sender_known:
+            return _follow_merges(ticket)
+    return None
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 40].rstrip() + "\n\n" + _("[message shortened]")
+
+
+def _process(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None) -> None:
+    reason = _ignore_reason(row, parsed)
+    if reason:
+        _ignore(row, reason)
+        return
+    thread = inbound_thread(parsed.message_id, [*parsed.references, parsed.in_reply_to])
+    ticket = find_ticket(parsed)
+    message: TicketMessage | None = None
+    with InboundThread(thread):
+        if ticket is not None and ticket.status not in FINAL_STATUSES:
+            body = _truncate(parsed.reply_text or parsed.text, MAX_MESSAGE_CHARS) or _("(empty message)")
+            message = ticket_add_message(
+                ticket=ticket, actor=None, body=body, from_customer=True, channel=Channel.EMAIL
+            )
+        else:
+            previous = ticket
+            customer, contact, _created = customer_identify(
+                actor=None, name=parsed.from_name, email=parsed.from_address, channel=Channel.EMAIL
+            )
+            text = parsed.reply_text if previous is not None else parsed.text
+            ticket = ticket_open(
+                actor=None,
+                customer=customer,
+                contact=contact,
+                subject=(parsed.subject or _("(no subject)"))[:200],
+                description=_truncate(text, MAX_DESCRIPTION_CHARS),
+                channel=Channel.EMAIL,
+                team=mailbox.team if mailbox is not None else None,
+            )
+            if previous is not None:
+                ticket_link(ticket=ticket, other=previous, actor=None)
+    skipped = _attach(ticket, message, parsed)
+    row.status = InboundStatus.IMPORTED
+    row.ticket = ticket
+    row.ticket_message = message
+    row.reason = "; ".join(skipped)[:2000]
+    row.save(update_fields=["status", "ticket", "ticket_message", "reason"])
+    audit_record(
+        actor=None,
+        obj=row,
+        action="mail.inbound.import",
+        after={"ticket": ticket.number, "message": message.pk if message else None, "skipped": skipped},
+    )
+
+
+def _attach(ticket: Ticket, message: TicketMessage | None, parsed: ParsedEmail) -> list[str]:
+    skipped: list[str] = []
+    for attachment in parsed.attachments:
+        upload = SimpleUploadedFile(attachment.filename, attachment.data, attachment.content_type)
+        try:
+            attachment_add(ticket=ticket, actor=None, upload=upload, message=message)
+        except ApplicationError as exc:
+            # The file stays in the raw source; the thread says it was not attached.
+            skipped.append(f"attachment {attachment.filename!r} not attached: {exc.code}")
+    return skipped
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.can(Capability.CONFIGURE):
+        raise PermissionDenied()
+
+
+@transaction.atomic
+def inbound_reimport(*, inbound: InboundEmail, actor: User) -> InboundEmail:
+    """Run a quarantined message through the intake again (after a fix, or to force it in)."""
+    _require_admin(actor)
+    row = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
+    if row.status != InboundStatus.QUARANTINED:
+        raise Conflict(details={"status": row.status})
+    with row.raw.open("rb") as handle:
+        raw = handle.read()
+    try:
+        with transaction.atomic():
+            parsed = parse_message(raw)
+            if not row.message_id and parsed.message_id:
+                row.message_id = parsed.message_id[:255]
+            row.from_address = parsed.from_address[:254]
+            row.subject = parsed.subject[:255]
+            _process(row, parsed, row.mailbox)
+    except Exception as exc:  # noqa: BLE001 - it stays in quarantine with the new reason
+        reason = exc.reason if isinstance(exc, MailParseError) else f"{exc.__class__.__name__}: {exc}"
+        InboundEmail.objects.filter(pk=row.pk).update(reason=f"import again failed: {reason}"[:2000])
+        row.refresh_from_db()
+        audit_record(actor=actor, obj=row, action="mail.inbound.reimport_failed", after={"reason": reason})
+        return row
+    audit_record(
+        actor=actor,
+        obj=row,
+        action="mail.inbound.reimport",
+        before={"status": InboundStatus.QUARANTINED},
+        after={"status": row.status, "ticket": row.ticket.number if row.ticket else None},
+    )
+    return row
+
+
+@transaction.atomic
+def inbound_discard(*, inbound: InboundEmail, actor: User) -> InboundEmail:
+    _require_admin(actor)
+    updated = InboundEmail.objects.filter(pk=inbound.pk, status=InboundStatus.QUARANTINED).update(
+        status=InboundStatus.DISCARDED
+    )
+    if updated != 1:
+        raise Conflict(details={"status": inbound.status})
+    inbound.refresh_from_db()
+    audit_record(
+        actor=actor,
+        obj=inbound,
+        action="mail.inbound.discard",
+        before={"status": InboundStatus.QUARANTINED},
+        after={"status": InboundStatus.DISCARDED},
+    )
+    return inbound

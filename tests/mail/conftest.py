@@ -1,0 +1,225 @@
+"""Real servers for the mail tests: a private dovecot (IMAP over TLS) and aiosmtpd (SMTP).
+
+Dovecot runs per test session from a generated configuration in a temporary directory: it
+listens on 127.0.0.1 on free ports, with a self-signed certificate made with the openssl CLI,
+a passwd-file passdb (each test adds its own account, so every test has a fresh mailbox) and
+maildirs under the temporary directory.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import socket
+import ssl
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+DOVECOT = "/usr/sbin/dovecot"
+CORPUS = Path(__file__).parent / "corpus"
+PASSWORD = "imap-secret-9"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+@dataclass
+class Dovecot:
+    directory: Path
+    imaps_port: int
+    imap_port: int
+    ca_file: Path
+    passwd: Path
+
+    def add_account(self) -> str:
+        username = f"u{uuid.uuid4().hex[:10]}"
+        with self.passwd.open("a") as handle:
+            handle.write(f"{username}:{{PLAIN}}{PASSWORD}\n")
+        # passwd-file is re-read when its mtime changes; make sure it does within the second.
+        stamp = time.time() + 1
+        os.utime(self.passwd, (stamp, stamp))
+        return username
+
+    def client(self, username: str) -> imaplib.IMAP4_SSL:
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        client = imaplib.IMAP4_SSL("127.0.0.1", self.imaps_port, ssl_context=context)
+        client.login(username, PASSWORD)
+        return client
+
+    def append(self, username: str, messages: list[bytes], folder: str = "INBOX") -> None:
+        client = self.client(username)
+        try:
+            for raw in messages:
+                typ, data = client.append(folder, "", imaplib.Time2Internaldate(time.time()), raw)
+                assert typ == "OK", data
+        finally:
+            client.logout()
+
+
+@pytest.fixture(scope="session")
+def dovecot(tmp_path_factory) -> Iterator[Dovecot]:
+    if not Path(DOVECOT).exists():
+        pytest.fail("dovecot is not installed (apt-get install dovecot-imapd)")
+    directory = tmp_path_factory.mktemp("dovecot")
+    for sub in ("run", "state", "mail"):
+        (directory / sub).mkdir()
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+            str(cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    passwd = directory / "passwd"
+    passwd.write_text("")
+    imaps_port, imap_port = free_port(), free_port()
+    user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    group = subprocess.run(["id", "-gn"], capture_output=True, text=True).stdout.strip()
+    uid, gid = os.getuid(), os.getgid()
+    config = directory / "dovecot.conf"
+    config.write_text(
+        f"""
+instance_name = aftersales-test-{imaps_port}
+base_dir = {directory}/run
+state_dir = {directory}/state
+log_path = {directory}/dovecot.log
+info_log_path = {directory}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+default_login_user = {user}
+default_internal_user = {user}
+default_internal_group = {group}
+first_valid_uid = 0
+first_valid_gid = 0
+disable_plaintext_auth = no
+auth_mechanisms = plain
+mail_location = maildir:{directory}/mail/%u
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {passwd}
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={directory}/mail/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  unix_listener stats-reader {{
+    user = {user}
+  }}
+  unix_listener stats-writer {{
+    user = {user}
+  }}
+}}
+"""
+    )
+    check = subprocess.run([DOVECOT, "-n", "-c", str(config)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(imaps_port)
+        wait_for_port(imap_port)
+        yield Dovecot(directory=directory, imaps_port=imaps_port, imap_port=imap_port, ca_file=cert, passwd=passwd)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class Recorder:
+    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        return "250 OK"
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    recorder: Recorder
+    controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """An SMTP server on a free port, not started: call ``start()`` (a test may want it down first)."""
+    server = SmtpServer(port=free_port(), recorder=Recorder())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _mail_settings(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    settings.AFTERSALES_SMTP_URL = ""
+    settings.AFTERSALES_MAIL_FROM = "service@lanquan.cn"
+    settings.AFTERSALES_MAIL_DOMAIN = "lanquan.cn"
+    settings.AFTERSALES_PUBLIC_URL = "https://service.lanquan.cn"
+    settings.AFTERSALES_MAIL_SENDER_LIMIT = 30
+    settings.AFTERSALES_MAIL_MAX_BYTES = 25 * 1024 * 1024
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+
+def corpus(name: str) -> bytes:
+    return (CORPUS / name).read_bytes()
+
+
+def corpus_files() -> list[Path]:
+    return sorted(CORPUS.glob("*.eml"))
