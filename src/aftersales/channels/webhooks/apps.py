@@ -6,3 +6,8 @@ class WebhooksConfig(AppConfig):
     name = "aftersales.channels.webhooks"
     label = "webhooks"
     verbose_name = _("Webhooks")
+
+    def ready(self) -> None:
+        from .handlers import register
+
+        register()

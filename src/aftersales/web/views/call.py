@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aftersales.channels.phone.forms import CallDetailsForm
+from aftersales.channels.phone.selectors import caller_find, caller_open_tickets, caller_recent_calls
+from aftersales.channels.phone.services import phone_call_log_with_record
 from aftersales.core.errors import ApplicationError
 from aftersales.customers.models import Customer
-from aftersales.customers.selectors import customer_find_by_phone
-from aftersales.tickets.services import phone_call_log
 
 from .. import selectors
 from ..forms import PhoneCallForm
@@ -28,6 +29,8 @@ def _caller_context(request: HttpRequest, customer: Customer | None, phone: str)
         "caller_products": selectors.installed_products_of(customer_id=customer.pk if customer else None),
         "caller_tickets": selectors.customer_recent_tickets(user=user, customer=customer) if customer else [],
         "caller_contacts": selectors.customer_contacts(customer=customer) if customer else [],
+        "caller_open_tickets": caller_open_tickets(user=user, customer=customer) if customer else [],
+        "caller_calls": caller_recent_calls(customer=customer) if customer else [],
     }
 
 
@@ -36,7 +39,7 @@ def _caller_context(request: HttpRequest, customer: Customer | None, phone: str)
 def lookup(request: HttpRequest) -> HttpResponse:
     """HTMX: as the agent types the number, show who is calling (or the new-customer fields)."""
     phone = request.GET.get("phone", "").strip()[:32]
-    customer = customer_find_by_phone(phone=phone) if phone else None
+    customer = caller_find(phone=phone) if phone else None
     context = _caller_context(request, customer, phone)
     context["searched"] = sum(ch.isdigit() for ch in phone) >= 5
     context["form"] = PhoneCallForm(initial={"phone": phone}, products=context["caller_products"])
@@ -48,15 +51,17 @@ def lookup(request: HttpRequest) -> HttpResponse:
 def log_call(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     form = PhoneCallForm(request.POST or None)
+    call_form = CallDetailsForm(request.POST or None)
     customer: Customer | None = None
     if request.method == "POST":
         phone = request.POST.get("phone", "")
-        customer = customer_find_by_phone(phone=phone) if phone else None
+        customer = caller_find(phone=phone) if phone else None
         form.set_products(selectors.installed_products_of(customer_id=customer.pk if customer else None))
-        if form.is_valid():
+        valid = [form.is_valid(), call_form.is_valid()]  # both, so both show their errors
+        if all(valid):
             data = form.cleaned_data
             try:
-                ticket = phone_call_log(
+                ticket, _call = phone_call_log_with_record(
                     actor=user,
                     phone=data["phone"],
                     subject=data["subject"],
@@ -66,6 +71,7 @@ def log_call(request: HttpRequest) -> HttpResponse:
                     customer_id=data.get("customer_id") or None,
                     customer_name=data.get("customer_name") or "",
                     installed_product_id=data["installed_product"] or None,
+                    **call_form.details(),
                 )
             except ApplicationError as exc:
                 report_error(request, exc)
@@ -75,6 +81,7 @@ def log_call(request: HttpRequest) -> HttpResponse:
     phone_value = form["phone"].value() or ""
     context = _caller_context(request, customer, str(phone_value))
     context["form"] = form
+    context["call_form"] = call_form
     context["nav"] = "call"
     context["searched"] = bool(customer) or sum(ch.isdigit() for ch in str(phone_value)) >= 5
     return render(request, "web/console/call.html", context)

@@ -1,0 +1,22 @@
+"""Celery tasks of the webhooks app: thin, idempotent, explicitly named."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services import webhook_deliveries_due, webhook_delivery_attempt
+
+
+@shared_task(name="webhooks.deliver", acks_late=True, ignore_result=True)
+def deliver(delivery_id: int) -> str:
+    """One attempt at one delivery; a no-op when it is not due or another worker holds it."""
+    return webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(name="webhooks.retry_due", acks_late=True, ignore_result=True)
+def retry_due(batch: int = 200) -> int:
+    """Queue an attempt for every due delivery (the beat runs it every minute)."""
+    ids = webhook_deliveries_due(limit=batch)
+    for delivery_id in ids:
+        deliver.delay(delivery_id=delivery_id)
+    return len(ids)

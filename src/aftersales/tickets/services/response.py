@@ -1,0 +1,31 @@
+"""First response given outside the ticket's thread (an answered phone call)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from aftersales.core.models import User
+from aftersales.core.services import audit_record
+
+from ..models import Ticket
+
+
+@transaction.atomic
+def ticket_record_first_response(*, ticket: Ticket, at: dt.datetime, actor: User | None, via: str) -> bool:
+    """Record that staff first responded at ``at`` (e.g. answered the customer's call), unless a
+    first response is already recorded. Compare-and-set, so two answers cannot both count.
+
+    Returns whether this call recorded it. ``via`` names the channel ("phone") for the audit log.
+    """
+    updated = Ticket.objects.filter(pk=ticket.pk, first_responded_at__isnull=True).update(
+        first_responded_at=at
+    )
+    if updated != 1:
+        return False
+    ticket.first_responded_at = at
+    audit_record(
+        actor=actor, obj=ticket, action="ticket.first_response", after={"at": at.isoformat(), "via": via}
+    )
+    return True
