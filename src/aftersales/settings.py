@@ -183,6 +183,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "core.purge_idempotency_records", "schedule": 3600.0},
     # Warn and escalate SLA clocks that fell due (idempotent; several schedulers are harmless).
     "sla-sweep-due": {"task": "sla.sweep_due", "schedule": 30.0},
+    # Post outbound webhook deliveries whose retry is due (claimed by compare-and-set).
+    "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": 60.0},
     # Scheduled knowledge-base versions go live when their effective time comes (idempotent).
     "knowledge-publish-due": {"task": "knowledge.publish_due", "schedule": 60.0},
 }
