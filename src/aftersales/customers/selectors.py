@@ -172,30 +172,28 @@ def customer_possible_duplicates(*, user: User, customer: Customer) -> list[Dupl
         )
         for row in rows:
             note(row.contact.customer, f"{row.kind}:{row.value}")
-        # Records without identities (bulk loads): the same address or number as typed.
-        emails = [value for kind, value in keys if kind == IdentityKind.EMAIL]
-        phones = set().union(*(phone_spellings(v) for k, v in keys if k == IdentityKind.PHONE))
-        openids = [value for kind, value in keys if kind == IdentityKind.WECHAT_OPENID]
+        # Fields typed without an identity (bulk loads, staff edits): the same address or number.
         legacy = Q(pk__in=[])
-        if emails:
-            legacy |= Q(email__in=emails)
-        if phones:
-            legacy |= Q(phone__in=phones)
-        if openids:
-            legacy |= Q(wechat_openid__in=openids)
+        for kind, value in keys:
+            if kind == IdentityKind.EMAIL:
+                legacy |= Q(email__iexact=value)
+            elif kind == IdentityKind.PHONE:
+                legacy |= Q(phone__in=phone_spellings(value))
+            else:
+                legacy |= Q(wechat_openid=value)
         for contact in (
-            Contact.objects.filter(legacy, identities__isnull=True)
+            Contact.objects.filter(legacy)
             .exclude(customer=customer)
             .select_related("customer__region")
             .order_by("id")[: MAX_DUPLICATES * 5]
         ):
-            for kind, value in keys:
-                if (
-                    normalize_email(contact.email) == value
-                    or normalize_phone(contact.phone) == value
-                    or (contact.wechat_openid and contact.wechat_openid == value)
-                ):
-                    note(contact.customer, f"{kind}:{value}")
+            held = {
+                (IdentityKind.EMAIL, normalize_email(contact.email)),
+                (IdentityKind.PHONE, normalize_phone(contact.phone)),
+                (IdentityKind.WECHAT_OPENID, normalize_openid(contact.wechat_openid)),
+            }
+            for kind, value in sorted(keys & held):
+                note(contact.customer, f"{kind}:{value}")
     if customer.region_id is not None and customer.name.strip():
         for other in (
             Customer.objects.filter(

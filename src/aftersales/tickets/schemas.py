@@ -124,6 +124,8 @@ class TicketOut(Schema):
     updated_at: dt.datetime
     status_changed_at: dt.datetime
     first_responded_at: dt.datetime | None
+    # Wall-clock seconds from opening to the first staff reply (the SLA view: GET …/sla).
+    first_response_seconds: int | None
     resolved_at: dt.datetime | None
     closed_at: dt.datetime | None
     reopened_count: int
@@ -256,6 +258,9 @@ def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
         "updated_at": ticket.updated_at,
         "status_changed_at": ticket.status_changed_at,
         "first_responded_at": ticket.first_responded_at,
+        "first_response_seconds": None
+        if ticket.first_responded_at is None
+        else max(0, int((ticket.first_responded_at - ticket.created_at).total_seconds())),
         "resolved_at": ticket.resolved_at,
         "closed_at": ticket.closed_at,
         "reopened_count": ticket.reopened_count,
