@@ -1,0 +1,840 @@
+"""Full-text search over the live published versions of knowledge-base articles.
+
+How it works (docs/knowledge-search.md tells the longer story):
+
+* **Terms.** ``knowledge.text.tokenize`` cuts Chinese with jieba (search mode, product dictionary)
+  and stems English with Snowball; the index stores those terms space-separated, so the database's
+  own tokenizer only splits on spaces.
+* **Index.** SQLite: an FTS5 table ranked with ``bm25()`` and column weights. PostgreSQL: a weighted
+  ``tsvector`` (title A, tags B, summary C, body D) under a GIN index, ranked by a BM25-style sum
+  ``Σ idf(t) · ts_rank(weights, document, t, 1)``: per-term ``ts_rank`` gives a saturating term
+  frequency with field weights and document-length normalisation, the IDF comes from the
+  ``knowledge_search_term`` document frequencies. Only the live published version of an article
+  is ever indexed, so drafts never reach a customer.
+* **Tolerance.** A query term unknown to the index is resolved, in this order: an English word
+  being typed (the last word, or a short one) becomes a prefix query (``therm*`` / ``therm:*``);
+  otherwise a fuzzy match against the index vocabulary (rapidfuzz, reported as
+  ``corrected_query``), or the longest known prefix (``installat`` → ``instal``); an unknown
+  Chinese word falls back to its character bigrams that the index knows. Domain synonyms
+  (``dictionary/synonyms.txt``) widen the query at a lower weight.
+* **Scale.** Terms found in more than a tenth of a large index (≥ 2,000 articles) do not select
+  candidates when the query has rarer terms (they still count in the PostgreSQL score): the
+  "common terms" cut-off that keeps a query over 100,000 articles within milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+import threading
+import time
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rapidfuzz import fuzz, process
+
+from aftersales.core.errors import ValidationFailed
+
+from . import text
+from .models import Article, ArticleVersion, Audience, Category, Locale, VersionStatus
+
+__all__ = [
+    "SearchHit",
+    "SearchResult",
+    "article_search",
+    "index_article",
+    "index_articles",
+    "make_snippet",
+    "rebuild_index",
+    "tokenize",
+]
+
+tokenize = text.tokenize
+
+DOCUMENT_TABLE = "knowledge_search_document"
+TERM_TABLE = "knowledge_search_term"
+# Column weights: SQLite bm25() takes one per FTS5 column (title, summary, body, tags, then the
+# unindexed ones); PostgreSQL's ts_rank takes {D, C, B, A} = {body, summary, tags, title}.
+SQLITE_WEIGHTS = (10.0, 4.0, 1.0, 5.0)
+POSTGRES_WEIGHTS = "{0.2, 0.45, 0.6, 1.0}"
+SYNONYM_WEIGHT = 0.5
+FALLBACK_WEIGHT = 0.7
+MAX_QUERY_CHARS = 200
+MAX_BASE_TERMS = 16
+MAX_TERMS = 40
+MAX_BODY_TERMS = 6000
+TOTAL_CAP = 1000  # totals above this are reported as 1000: counting every match costs more than it says
+COMMON_MIN_DOCUMENTS = 2000
+COMMON_SHARE = 0.1
+SNIPPET_CHARS = 160
+FUZZY_CUTOFF = 80.0
+CACHE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article_id: int
+    version_id: int
+    locale: str
+    title: str
+    snippet_html: str  # <mark>…</mark> around matches, the rest escaped
+    score: float
+    category_id: int | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    query_terms: list[str]
+    corrected_query: str | None
+
+
+# --- the query plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Term:
+    term: str
+    weight: float = 1.0
+    prefix: bool = False
+
+
+@dataclass
+class _Plan:
+    terms: list[_Term] = field(default_factory=list)
+    base: list[str] = field(default_factory=list)  # what the customer's words resolved to
+    corrected_query: str | None = None
+    highlight: set[str] = field(default_factory=set)  # words and terms to mark in snippets
+    highlight_prefixes: set[str] = field(default_factory=set)
+
+    def add(self, term: _Term) -> None:
+        if len(self.terms) >= MAX_TERMS:
+            return
+        for index, known in enumerate(self.terms):
+            if known.term == term.term and known.prefix == term.prefix:
+                if term.weight > known.weight:
+                    self.terms[index] = term
+                return
+        self.terms.append(term)
+
+
+class _Vocabulary:
+    """The index's English terms in memory, for prefix checks and "did you mean" (refreshed often)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded_at = -math.inf
+        self._generation = -1
+        self.terms: list[str] = []
+        self.surfaces: dict[str, str] = {}
+
+    def get(self) -> _Vocabulary:
+        now = time.monotonic()
+        if now - self._loaded_at < CACHE_SECONDS and self._generation == _generation:
+            return self
+        with self._lock:
+            if now - self._loaded_at >= CACHE_SECONDS or self._generation != _generation:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT term, surface FROM {TERM_TABLE} WHERE script = 'l' AND df > 0")  # noqa: S608
+                    rows = cursor.fetchall()
+                self.surfaces = {term: surface or term for term, surface in rows}
+                self.terms = sorted(self.surfaces)
+                self._loaded_at, self._generation = now, _generation
+        return self
+
+    def has_prefix(self, prefix: str) -> bool:
+        index = bisect_left(self.terms, prefix)
+        return index < len(self.terms) and self.terms[index].startswith(prefix)
+
+
+_vocabulary = _Vocabulary()
+_generation = 0  # bumped when this process changes the index: caches reload at once
+_document_count: tuple[float, int, int] = (-math.inf, -1, 0)  # (loaded at, generation, count)
+
+
+def _invalidate() -> None:
+    global _generation
+    _generation += 1
+
+
+def _documents_indexed() -> int:
+    global _document_count
+    loaded_at, generation, count = _document_count
+    now = time.monotonic()
+    if now - loaded_at < CACHE_SECONDS and generation == _generation:
+        return count
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {DOCUMENT_TABLE}")  # noqa: S608
+        count = int(cursor.fetchone()[0])
+    _document_count = (now, _generation, count)
+    return count
+
+
+def _frequencies(terms: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(terms))
+    if not wanted:
+        return {}
+    marks = ", ".join(["%s"] * len(wanted))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT term, df FROM {TERM_TABLE} WHERE term IN ({marks})", wanted)  # noqa: S608
+        return {term: int(df) for term, df in cursor.fetchall()}
+
+
+def _bigrams(word: str) -> list[str]:
+    return [word[index : index + 2] for index in range(len(word) - 1)] if len(word) > 2 else []
+
+
+def _plan(query: str) -> _Plan:
+    plan = _Plan()
+    tokens = text.token_spans(query)
+    if not tokens:
+        return plan
+    base: list[text.Token] = []
+    seen: set[str] = set()
+    for token in tokens:
+        if token.term not in seen and len(base) < MAX_BASE_TERMS:
+            seen.add(token.term)
+            base.append(token)
+    synonyms = text.expand_synonyms([token.term for token in base])
+    candidates = [token.term for token in base] + [term for group in synonyms for term in group]
+    candidates += [
+        bigram for token in base if text.is_cjk_term(token.term) for bigram in _bigrams(token.term)
+    ]
+    frequency = _frequencies(candidates)
+    vocabulary: _Vocabulary | None = None
+    typing_last = not query[-1:].isspace()
+    corrections: list[tuple[int, int, str]] = []
+    # A model number yields several terms over one span (lqhs880, hs880, 880, lq, hs): the most
+    # specific one the index knows stands for it, so "LQ-HS-880" does not match every "LQ-" model.
+    chosen_in_span: dict[tuple[int, int], str] = {}
+    for token in base:
+        if text.is_model_span(token.surface) and frequency.get(token.term):
+            chosen_in_span.setdefault((token.start, token.end), token.term)
+    for position, token in enumerate(base):
+        term, surface = token.term, token.surface
+        chosen = chosen_in_span.get((token.start, token.end))
+        if chosen is not None and chosen != term:
+            continue
+        plan.highlight.add(surface)
+        if frequency.get(term):
+            plan.add(_Term(term))
+            plan.base.append(term)
+            plan.highlight.add(term)
+            continue
+        if text.is_cjk_term(term):
+            for bigram in _bigrams(term):
+                if frequency.get(bigram):
+                    plan.add(_Term(bigram, FALLBACK_WEIGHT))
+                    plan.base.append(bigram)
+                    plan.highlight.add(bigram)
+            continue
+        if not text.is_latin_term(term) or len(surface) < 3:
+            plan.add(_Term(term))  # a model number nobody has written about: it matches nothing
+            continue
+        vocabulary = vocabulary or _vocabulary.get()
+        is_last = position == len(base) - 1 and tokens[-1].term == term
+        if (is_last and typing_last) or len(surface) <= 5:
+            root = term if vocabulary.has_prefix(term) else surface
+            if vocabulary.has_prefix(root):
+                plan.add(_Term(root, prefix=True))
+                plan.base.append(root)
+                plan.highlight_prefixes.add(root)
+                continue
+        replacement = _correct(term, surface, vocabulary)
+        if replacement is not None:
+            plan.add(_Term(replacement))
+            plan.base.append(replacement)
+            plan.highlight.add(replacement)
+            shown = vocabulary.surfaces.get(replacement, replacement)
+            plan.highlight.add(shown)
+            corrections.append((token.start, token.end, shown))
+            continue
+        plan.add(_Term(term))
+    for group in synonyms:
+        for term in group:
+            if frequency.get(term):
+                plan.add(_Term(term, SYNONYM_WEIGHT))
+                plan.highlight.add(term)
+    if corrections:
+        corrected, cursor = [], 0
+        for start, end, word in corrections:
+            corrected += [query[cursor:start], word]
+            cursor = end
+        corrected.append(query[cursor:])
+        plan.corrected_query = "".join(corrected)
+    return plan
+
+
+def _correct(term: str, surface: str, vocabulary: _Vocabulary) -> str | None:
+    """The index term an unknown English word most likely meant: fuzzy first, then a known prefix."""
+    if len(surface) >= 4:
+        choices = [
+            candidate
+            for candidate in vocabulary.terms
+            if abs(len(candidate) - len(term)) <= 3 and candidate[:1] == term[:1]
+        ]
+        match = process.extractOne(term, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        if match is not None:
+            return str(match[0])
+    for length in range(len(surface) - 1, 4, -1):
+        if surface[:length] in vocabulary.surfaces:
+            return surface[:length]
+    return None
+
+
+# --- searching -----------------------------------------------------------------------------------
+
+
+def _audiences(audience: str) -> list[str]:
+    if audience == "public":
+        return [Audience.PUBLIC]
+    if audience == "staff":
+        return [Audience.PUBLIC, Audience.INTERNAL]
+    raise ValidationFailed(details={"audience": str(_("Choose public or staff."))})
+
+
+def _category_ids(category_id: int) -> list[int]:
+    """The category and everything below it."""
+    found, frontier = [category_id], [category_id]
+    while frontier:
+        frontier = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = [pk for pk in frontier if pk not in found]
+        found += frontier
+    return found
+
+
+def _idf(total: int, df: int) -> float:
+    return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+
+
+def article_search(
+    *,
+    query: str,
+    locale: str | None = None,
+    audience: str = "public",
+    product_model_id: int | None = None,
+    category_id: int | None = None,
+    limit: int = 10,
+    offset: int = 0,
+) -> SearchResult:
+    """Published articles matching ``query``, best first, with highlighted snippets.
+
+    ``audience="public"`` sees published public articles; ``"staff"`` internal ones too. Nothing
+    but the live published version of an article is ever in the index.
+    """
+    audiences = _audiences(audience)
+    if locale is not None and locale not in Locale.values:
+        raise ValidationFailed(details={"locale": str(_("Unknown language."))})
+    limit = max(1, min(int(limit), 100))
+    offset = max(0, min(int(offset), TOTAL_CAP))
+    plan = _plan((query or "")[:MAX_QUERY_CHARS])
+    if not plan.terms:
+        return SearchResult(hits=[], total=0, query_terms=[], corrected_query=None)
+    total_documents = _documents_indexed()
+    frequency = _frequencies(term.term for term in plan.terms if not term.prefix)
+    match_terms, require_all = _matching_terms(plan.terms, frequency, total_documents)
+    filters = _Filters(
+        locale=locale,
+        audiences=audiences,
+        categories=_category_ids(category_id) if category_id is not None else None,
+        product_model_id=product_model_id,
+        now=timezone.now(),
+    )
+    search = _search_sqlite if connection.vendor == "sqlite" else _search_postgres
+    rows, total = search(
+        plan.terms, match_terms, require_all, frequency, total_documents, filters, limit, offset
+    )
+    if not rows and require_all:
+        rows, total = search(
+            plan.terms, match_terms, False, frequency, total_documents, filters, limit, offset
+        )
+    hits = _hits(rows, plan)
+    return SearchResult(
+        hits=hits,
+        total=max(total, offset + len(hits)) if hits else total,
+        query_terms=list(dict.fromkeys(plan.base)),
+        corrected_query=plan.corrected_query,
+    )
+
+
+def _matching_terms(
+    terms: list[_Term], frequency: dict[str, int], total_documents: int
+) -> tuple[list[_Term], bool]:
+    """Which terms select candidates; whether all of them must be present (all common)."""
+    if total_documents < COMMON_MIN_DOCUMENTS:
+        return terms, False
+    limit = COMMON_SHARE * total_documents
+    rare = [term for term in terms if term.prefix or frequency.get(term.term, 0) <= limit]
+    if rare:
+        return rare, False
+    return [term for term in terms if term.weight >= 1.0] or terms, True
+
+
+@dataclass(frozen=True)
+class _Filters:
+    locale: str | None
+    audiences: list[str]
+    categories: list[int] | None
+    product_model_id: int | None
+    now: Any
+
+    def sql(self, id_column: str, timestamp: Any) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.locale is not None:
+            clauses.append("locale = %s")
+            params.append(self.locale)
+        clauses.append(f"audience IN ({', '.join(['%s'] * len(self.audiences))})")
+        params += self.audiences
+        if self.categories is not None:
+            clauses.append(f"category_id IN ({', '.join(['%s'] * len(self.categories))})")
+            params += self.categories
+        if self.product_model_id is not None:
+            through = Article.product_models.through._meta.db_table
+            clauses.append(f"{id_column} IN (SELECT article_id FROM {through} WHERE productmodel_id = %s)")  # noqa: S608
+            params.append(self.product_model_id)
+        clauses.append("(effective_at IS NULL OR effective_at <= %s)")
+        params.append(timestamp)
+        return " AND ".join(clauses), params
+
+
+def _fts_phrase(term: _Term) -> str:
+    quoted = '"' + term.term.replace('"', '""') + '"'
+    return quoted + "*" if term.prefix else quoted
+
+
+def _search_sqlite(
+    terms: list[_Term],
+    match_terms: list[_Term],
+    require_all: bool,
+    frequency: dict[str, int],
+    total_documents: int,
+    filters: _Filters,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[int, int, float]], int]:
+    expression = (" AND " if require_all else " OR ").join(_fts_phrase(term) for term in match_terms)
+    where, params = filters.sql("rowid", filters.now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    weights = ", ".join(str(weight) for weight in SQLITE_WEIGHTS)
+    sql = (
+        f"SELECT rowid, version_id, bm25({DOCUMENT_TABLE}, {weights}) AS rank FROM {DOCUMENT_TABLE} "  # noqa: S608
+        f"WHERE {DOCUMENT_TABLE} MATCH %s AND {where} ORDER BY rank, rowid LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [expression, *params, limit, offset])
+        rows = [(int(a), int(v), -float(rank)) for a, v, rank in cursor.fetchall()]
+        total = _count(
+            cursor, f"{DOCUMENT_TABLE} MATCH %s AND {where}", [expression, *params], rows, limit, offset
+        )
+    return rows, total
+
+
+def _tsquery(term: _Term) -> str:
+    literal = "'" + term.term.replace("\\", "\\\\").replace("'", "''") + "'"
+    return literal + ":*" if term.prefix else literal
+
+
+def _search_postgres(
+    terms: list[_Term],
+    match_terms: list[_Term],
+    require_all: bool,
+    frequency: dict[str, int],
+    total_documents: int,
+    filters: _Filters,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[int, int, float]], int]:
+    match = (" & " if require_all else " | ").join(_tsquery(term) for term in match_terms)
+    where, params = filters.sql("article_id", filters.now)
+    score_parts: list[str] = []
+    score_params: list[Any] = []
+    documents = max(total_documents, 1)
+    for term in terms:
+        df = frequency.get(term.term, 0) if not term.prefix else max(1, documents // 50)
+        score_parts.append("%s * ts_rank(%s::float4[], document, %s::tsquery, 1)")
+        score_params += [term.weight * _idf(documents, df), POSTGRES_WEIGHTS, _tsquery(term)]
+    sql = (
+        f"SELECT article_id, version_id, {' + '.join(score_parts)} AS score FROM {DOCUMENT_TABLE} "  # noqa: S608
+        f"WHERE document @@ %s::tsquery AND {where} ORDER BY score DESC, article_id LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*score_params, match, *params, limit, offset])
+        rows = [(int(a), int(v), float(score)) for a, v, score in cursor.fetchall()]
+        total = _count(cursor, f"document @@ %s::tsquery AND {where}", [match, *params], rows, limit, offset)
+    return rows, total
+
+
+def _count(
+    cursor: CursorWrapper, where: str, params: list[Any], rows: Sequence[object], limit: int, offset: int
+) -> int:
+    if len(rows) < limit and (rows or offset == 0):
+        return offset + len(rows)
+    cursor.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {DOCUMENT_TABLE} WHERE {where} LIMIT {TOTAL_CAP}) AS matches",  # noqa: S608
+        params,
+    )
+    return int(cursor.fetchone()[0])
+
+
+def _hits(rows: list[tuple[int, int, float]], plan: _Plan) -> list[SearchHit]:
+    versions = {
+        version.pk: version
+        for version in ArticleVersion.objects.filter(pk__in=[version_id for _a, version_id, _s in rows])
+        .select_related("article")
+        .only(
+            "pk",
+            "title",
+            "summary",
+            "body",
+            "article__id",
+            "article__locale",
+            "article__category_id",
+            "article__published_version_id",
+        )
+    }
+    hits = []
+    for article_id, version_id, score in rows:
+        version = versions.get(version_id)
+        # An index row left behind by a deleted or re-published article is never shown.
+        if (
+            version is None
+            or version.article_id != article_id
+            or version.article.published_version_id != version_id
+        ):
+            continue
+        hits.append(
+            SearchHit(
+                article_id=article_id,
+                version_id=version_id,
+                locale=version.article.locale,
+                title=version.title,
+                snippet_html=make_snippet(
+                    text.markdown_to_text(version.body),
+                    plan.highlight,
+                    plan.highlight_prefixes,
+                    fallback=version.summary,
+                ),
+                score=round(score, 6),
+                category_id=version.article.category_id,
+            )
+        )
+    return hits
+
+
+# --- snippets ------------------------------------------------------------------------------------
+
+
+def _highlighter(words: Iterable[str], prefixes: Iterable[str]) -> re.Pattern[str] | None:
+    parts: list[str] = []
+    for word in sorted(set(words) | set(prefixes), key=len, reverse=True):
+        if not word:
+            continue
+        if text.is_cjk_term(word):
+            parts.append(re.escape(word))
+        elif word.isdigit():
+            parts.append(rf"(?<![0-9]){re.escape(word)}(?![0-9])")
+        elif text.is_latin_term(word):
+            parts.append(rf"(?<![a-z0-9]){re.escape(word)}[a-z]*")
+        elif len(word) >= 2:
+            parts.append(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])")
+    if not parts:
+        return None
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def make_snippet(
+    source: str,
+    words: Iterable[str],
+    prefixes: Iterable[str] = (),
+    *,
+    width: int = SNIPPET_CHARS,
+    fallback: str = "",
+) -> str:
+    """~``width`` characters of ``source`` around its best run of matches, HTML-escaped, with
+    ``<mark>`` around each match. Works on Chinese (no spaces needed) and English alike."""
+    flat = re.sub(r"\s+", " ", source or "").strip()
+    pattern = _highlighter(words, prefixes)
+    matches = [(m.start(), m.end()) for m in pattern.finditer(text.normalize(flat))] if pattern else []
+    if not matches:
+        if fallback and pattern is not None and pattern.search(text.normalize(fallback)):
+            return make_snippet(fallback, words, prefixes, width=width)
+        base = flat or (fallback or "")
+        cut = base[:width]
+        return html.escape(cut) + ("…" if len(base) > width else "")
+    best_start, best_score = 0, -1
+    for start, _end in matches:
+        window_start = max(0, start - width // 4)
+        window_end = window_start + width
+        inside = {flat[s:e].lower() for s, e in matches if s >= window_start and e <= window_end}
+        score = len(inside) * 10 + sum(1 for s, e in matches if s >= window_start and e <= window_end)
+        if score > best_score:
+            best_start, best_score = window_start, score
+    start, end = best_start, min(len(flat), best_start + width)
+    if start > 0:  # do not start in the middle of an English word
+        space = flat.find(" ", start, start + 15)
+        if space != -1 and flat[start - 1 : start].isalnum():
+            start = space + 1
+    if end < len(flat) and flat[end - 1 : end].isalnum() and flat[end : end + 1].isalnum():
+        space = flat.rfind(" ", end - 15, end)
+        if space > start:
+            end = space
+    pieces = ["…" if start > 0 else ""]
+    cursor = start
+    for match_start, match_end in matches:
+        if match_start < cursor or match_end > end:
+            continue
+        pieces += [
+            html.escape(flat[cursor:match_start]),
+            "<mark>",
+            html.escape(flat[match_start:match_end]),
+            "</mark>",
+        ]
+        cursor = match_end
+    pieces += [html.escape(flat[cursor:end]), "…" if end < len(flat) else ""]
+    return "".join(pieces)
+
+
+# --- indexing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Document:
+    article_id: int
+    version_id: int
+    locale: str
+    audience: str
+    category_id: int | None
+    effective_at: Any
+    title: list[str]
+    summary: list[str]
+    body: list[str]
+    tags: list[str]
+    surfaces: dict[str, str]
+
+    def terms(self) -> set[str]:
+        return {*self.title, *self.summary, *self.body, *self.tags}
+
+
+def _tokens(value: str, surfaces: dict[str, str], limit: int | None = None) -> list[str]:
+    terms = []
+    for token in text.token_spans(value):
+        terms.append(token.term)
+        if text.is_latin_term(token.term):
+            surfaces.setdefault(token.term, token.surface)
+        if limit is not None and len(terms) >= limit:
+            break
+    return terms
+
+
+def _document(article: Article, version: ArticleVersion) -> _Document:
+    surfaces: dict[str, str] = {}
+    extra: list[str] = [tag.name for tag in article.tags.all()]
+    for model in article.product_models.all():
+        extra += [
+            model.code,
+            model.name if article.locale == Locale.ZH_HANS else (model.name_en or model.name),
+        ]
+    if article.category is not None:
+        extra.append(article.category.name_for(article.locale))
+    return _Document(
+        article_id=article.pk,
+        version_id=version.pk,
+        locale=article.locale,
+        audience=article.audience,
+        category_id=article.category_id,
+        effective_at=version.effective_at,
+        title=_tokens(version.title, surfaces),
+        summary=_tokens(version.summary, surfaces),
+        body=_tokens(text.markdown_to_text(version.body), surfaces, MAX_BODY_TERMS),
+        tags=_tokens(" ".join(extra), surfaces),
+        surfaces=surfaces,
+    )
+
+
+def _script(term: str) -> str:
+    if text.is_latin_term(term):
+        return "l"
+    return "c" if text.is_cjk_term(term) else "n"
+
+
+def _remove(cursor: CursorWrapper, article_ids: list[int]) -> Counter[str]:
+    """Delete the articles' index rows; the document frequencies to take back."""
+    removed: Counter[str] = Counter()
+    if not article_ids:
+        return removed
+    marks = ", ".join(["%s"] * len(article_ids))
+    if connection.vendor == "sqlite":
+        cursor.execute(
+            f"SELECT title, summary, body, tags FROM {DOCUMENT_TABLE} WHERE rowid IN ({marks})",  # noqa: S608
+            article_ids,
+        )
+        for row in cursor.fetchall():
+            removed.update({term for column in row for term in (column or "").split()})
+        cursor.execute(f"DELETE FROM {DOCUMENT_TABLE} WHERE rowid IN ({marks})", article_ids)  # noqa: S608
+    else:
+        cursor.execute(
+            f"SELECT tsvector_to_array(document) FROM {DOCUMENT_TABLE} WHERE article_id IN ({marks})",  # noqa: S608
+            article_ids,
+        )
+        for (lexemes,) in cursor.fetchall():
+            removed.update(set(lexemes))
+        cursor.execute(f"DELETE FROM {DOCUMENT_TABLE} WHERE article_id IN ({marks})", article_ids)  # noqa: S608
+    return removed
+
+
+def _insert(cursor: CursorWrapper, documents: list[_Document]) -> Counter[str]:
+    added: Counter[str] = Counter()
+    if not documents:
+        return added
+    if connection.vendor == "sqlite":
+        cursor.executemany(
+            f"INSERT INTO {DOCUMENT_TABLE} (rowid, title, summary, body, tags, version_id, locale, audience, "  # noqa: S608
+            "category_id, effective_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    d.article_id,
+                    " ".join(d.title),
+                    " ".join(d.summary),
+                    " ".join(d.body),
+                    " ".join(d.tags),
+                    d.version_id,
+                    d.locale,
+                    d.audience,
+                    d.category_id,
+                    d.effective_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+                    if d.effective_at
+                    else None,
+                )
+                for d in documents
+            ],
+        )
+    else:
+        cursor.executemany(
+            f"INSERT INTO {DOCUMENT_TABLE} (article_id, version_id, locale, audience, category_id, effective_at, "  # noqa: S608
+            "document) VALUES (%s, %s, %s, %s, %s, %s, setweight(to_tsvector('simple', %s), 'A') || "
+            "setweight(to_tsvector('simple', %s), 'B') || setweight(to_tsvector('simple', %s), 'C') || "
+            "setweight(to_tsvector('simple', %s), 'D'))",
+            [
+                (
+                    d.article_id,
+                    d.version_id,
+                    d.locale,
+                    d.audience,
+                    d.category_id,
+                    d.effective_at,
+                    " ".join(d.title),
+                    " ".join(d.tags),
+                    " ".join(d.summary),
+                    " ".join(d.body),
+                )
+                for d in documents
+            ],
+        )
+    for document in documents:
+        added.update(document.terms())
+    return added
+
+
+def _update_frequencies(
+    cursor: CursorWrapper, added: Counter[str], removed: Counter[str], surfaces: dict[str, str]
+) -> None:
+    delta = Counter(added)
+    delta.subtract(removed)
+    changed = sorted(term for term, count in delta.items() if count)  # sorted: no deadlocks between writers
+    if not changed:
+        return
+    cursor.executemany(
+        f"INSERT INTO {TERM_TABLE} (term, df, surface, script) VALUES (%s, %s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT (term) DO UPDATE SET df = {TERM_TABLE}.df + excluded.df",
+        [(term, delta[term], surfaces.get(term, ""), _script(term)) for term in changed],
+    )
+    gone = [term for term in changed if delta[term] < 0]
+    for start in range(0, len(gone), 500):
+        chunk = gone[start : start + 500]
+        cursor.execute(
+            f"DELETE FROM {TERM_TABLE} WHERE df <= 0 AND term IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+            chunk,
+        )
+
+
+def _live(articles: Iterable[Article]) -> list[_Document]:
+    documents = []
+    for article in articles:
+        version = article.published_version
+        if (
+            version is not None
+            and version.status == VersionStatus.PUBLISHED
+            and version.article_id == article.pk
+        ):
+            documents.append(_document(article, version))
+    return documents
+
+
+def _articles(article_ids: Sequence[int]) -> list[Article]:
+    return list(
+        Article.objects.filter(pk__in=article_ids)
+        .select_related("published_version", "category")
+        .prefetch_related("tags", "product_models")
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def index_articles(article_ids: Sequence[int]) -> int:
+    """(Re)index these articles' live published versions; an article without one leaves the index."""
+    ids = sorted(set(article_ids))
+    documents = _live(_articles(ids))
+    with connection.cursor() as cursor:
+        removed = _remove(cursor, ids)
+        added = _insert(cursor, documents)
+        surfaces: dict[str, str] = {}
+        for document in documents:
+            surfaces.update(document.surfaces)
+        _update_frequencies(cursor, added, removed, surfaces)
+    _invalidate()
+    return len(documents)
+
+
+def index_article(article_id: int) -> None:
+    """(Re)index the article's live published version, or remove it from the index if it has none.
+
+    Call it inside the transaction that publishes, rolls back or unpublishes: the index changes
+    with the article or not at all.
+    """
+    index_articles([article_id])
+
+
+@transaction.atomic
+def rebuild_index(*, batch_size: int = 500) -> int:
+    """Index every article's live published version from scratch; the number indexed."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DOCUMENT_TABLE}")  # noqa: S608
+        cursor.execute(f"DELETE FROM {TERM_TABLE}")  # noqa: S608
+        ids = list(
+            Article.objects.filter(published_version__isnull=False)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        added: Counter[str] = Counter()
+        surfaces: dict[str, str] = {}
+        indexed = 0
+        for start in range(0, len(ids), batch_size):
+            documents = _live(_articles(ids[start : start + batch_size]))
+            added.update(_insert(cursor, documents))
+            for document in documents:
+                for term, surface in document.surfaces.items():
+                    surfaces.setdefault(term, surface)
+            indexed += len(documents)
+        _update_frequencies(cursor, added, Counter(), surfaces)
+    _invalidate()
+    return indexed
