@@ -1,6 +1,7 @@
 """An optional language model that words the bot's answer from retrieved article extracts.
 
-OFF unless ``AFTERSALES_LLM_URL`` is set. The endpoint speaks the OpenAI-compatible
+OFF unless ``AFTERSALES_LLM_URL`` is set (a Django setting or the environment variable, like
+``AFTERSALES_LLM_MODEL``, ``AFTERSALES_LLM_API_KEY`` and ``AFTERSALES_LLM_TIMEOUT`` seconds, default 10). The endpoint speaks the OpenAI-compatible
 ``/chat/completions`` protocol (vLLM, Ollama, llama.cpp server, a hosted service …). The model is
 only given the extracts the search found and told to answer from them alone, citing them as
 ``[1]``, ``[2]``; an answer that cites none of them, an error or a timeout returns ``None`` and the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import urllib.error
 import urllib.request
@@ -52,8 +54,16 @@ class LlmAnswer:
     cited_article_ids: list[int]
 
 
+def _setting(name: str, default: str = "") -> str:
+    """A Django setting if the deployment defines it, else the environment variable of that name."""
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name, default)
+    return str(value or default)
+
+
 def llm_enabled() -> bool:
-    return bool(getattr(settings, "AFTERSALES_LLM_URL", ""))
+    return bool(_setting("AFTERSALES_LLM_URL"))
 
 
 def _endpoint(base: str) -> str:
@@ -68,7 +78,7 @@ def _user_prompt(question: str, extracts: list[LlmExtract]) -> str:
 
 def llm_answer(*, question: str, extracts: list[LlmExtract], locale: str) -> LlmAnswer | None:
     """The model's answer citing at least one extract, or ``None`` (disabled, failed, cited nothing)."""
-    url = str(getattr(settings, "AFTERSALES_LLM_URL", "") or "")
+    url = _setting("AFTERSALES_LLM_URL")
     if not url or not extracts:
         return None
     endpoint = _endpoint(url)
@@ -76,7 +86,7 @@ def llm_answer(*, question: str, extracts: list[LlmExtract], locale: str) -> Llm
         logger.warning("AFTERSALES_LLM_URL must be an http(s) URL")
         return None
     payload = {
-        "model": str(getattr(settings, "AFTERSALES_LLM_MODEL", "") or "default"),
+        "model": _setting("AFTERSALES_LLM_MODEL", "default"),
         "temperature": 0,
         "messages": [
             {"role": "system", "content": SYSTEM_PROMPT.get(locale, SYSTEM_PROMPT["en"])},
@@ -84,13 +94,16 @@ def llm_answer(*, question: str, extracts: list[LlmExtract], locale: str) -> Llm
         ],
     }
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    api_key = str(getattr(settings, "AFTERSALES_LLM_API_KEY", "") or "")
+    api_key = _setting("AFTERSALES_LLM_API_KEY")
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
         endpoint, data=json.dumps(payload).encode(), headers=headers, method="POST"
     )
-    timeout = float(getattr(settings, "AFTERSALES_LLM_TIMEOUT", 10) or 10)
+    try:
+        timeout = float(_setting("AFTERSALES_LLM_TIMEOUT", "10"))
+    except ValueError:
+        timeout = 10.0
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             data = json.loads(response.read(1_000_000).decode("utf-8"))
