@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
@@ -21,6 +21,7 @@ from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.models import User
 
 from . import selectors, services
+from .downloads import edition_html_response, edition_pdf_response
 from .models import Article, ArticleVersion, Category, Manual, ManualEdition
 from .selectors import EditorFilters
 
@@ -662,32 +663,3 @@ def edition_html(request: HttpRequest, edition_id: int = Id) -> Any:
 def edition_pdf(request: HttpRequest, edition_id: int = Id) -> Any:
     edition = selectors.edition_get_for_user(user=_user(request), edition_id=edition_id)
     return edition_pdf_response(edition)
-
-
-def edition_html_response(edition: ManualEdition, *, download: bool = False) -> HttpResponse:
-    response = HttpResponse(edition.html, content_type="text/html; charset=utf-8")
-    # The document is self-contained: no scripts, no outside resources.
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-    response["X-Content-Type-Options"] = "nosniff"
-    if download:
-        response["Content-Disposition"] = (
-            f'attachment; filename="{edition.manual.slug}-{edition.number}.html"'
-        )
-    return response
-
-
-def edition_pdf_response(edition: ManualEdition) -> FileResponse:
-    if not edition.pdf:
-        raise NotFound()
-    try:
-        handle = edition.pdf.open("rb")
-    except FileNotFoundError as exc:
-        raise NotFound() from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{edition.manual.slug}-{edition.label}.pdf",
-        content_type="application/pdf",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
