@@ -139,7 +139,9 @@ def test_a_serial_of_another_customers_product_is_noted_not_linked(source):
 def test_ticket_message_by_external_id_adds_the_customers_message(source):
     send(source, create_event(), event_id="evt-1")
     response = send(
-        source, {"type": "ticket.message", "data": {"external_id": "WX-1001", "text": "照片已发"}}, event_id="evt-2"
+        source,
+        {"type": "ticket.message", "data": {"external_id": "WX-1001", "text": "照片已发"}},
+        event_id="evt-2",
     )
     assert response.status_code == 200, response.content
     message = TicketMessage.objects.get(body="照片已发")
@@ -150,7 +152,9 @@ def test_ticket_message_by_number_reaches_only_tickets_of_this_source(source):
     send(source, create_event(external_id=""), event_id="evt-1")
     ticket = Ticket.objects.get()
     ok = send(
-        source, {"type": "ticket.message", "data": {"ticket_number": ticket.number, "text": "还在吗"}}, event_id="e2"
+        source,
+        {"type": "ticket.message", "data": {"ticket_number": ticket.number, "text": "还在吗"}},
+        event_id="e2",
     )
     assert ok.status_code == 200
     other_source = InboundSourceFactory()
@@ -171,7 +175,9 @@ def test_the_customer_confirms_a_resolution_through_the_source(source, admin_use
     for status in ("accepted", "resolved"):
         ticket = ticket_transition(ticket=ticket, actor=admin_user, to_status=status)
     response = send(
-        source, {"type": "ticket.update", "data": {"external_id": "WX-1001", "status": "confirmed"}}, event_id="e2"
+        source,
+        {"type": "ticket.update", "data": {"external_id": "WX-1001", "status": "confirmed"}},
+        event_id="e2",
     )
     assert response.status_code == 200, response.content
     ticket.refresh_from_db()
@@ -181,7 +187,9 @@ def test_the_customer_confirms_a_resolution_through_the_source(source, admin_use
 def test_a_status_the_customer_may_not_set_is_refused(source):
     send(source, create_event(), event_id="evt-1")
     response = send(
-        source, {"type": "ticket.update", "data": {"external_id": "WX-1001", "status": "confirmed"}}, event_id="e2"
+        source,
+        {"type": "ticket.update", "data": {"external_id": "WX-1001", "status": "confirmed"}},
+        event_id="e2",
     )
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -16,7 +16,7 @@ from aftersales.core.errors import PayloadTooLarge, ValidationFailed
 from aftersales.core.models import User
 from aftersales.tickets.selectors import ticket_get_for_user
 
-from .models import CtiSource
+from .models import CallRecord, CtiSource
 from .selectors import call_page
 from .services import CtiEventData, cti_event_receive
 
@@ -82,11 +82,6 @@ class CallOut(Schema):
     external_call_id: str
     source: str
 
-    @staticmethod
-    def resolve_ticket(obj: object) -> str | None:
-        ticket = getattr(obj, "ticket", None)
-        return ticket.number if ticket is not None else None
-
 
 class CtiEventOut(Schema):
     duplicate: bool
@@ -98,6 +93,27 @@ class CallPageOut(Schema):
     next_cursor: str | None
 
 
+def call_out(call: CallRecord) -> dict[str, Any]:
+    return {
+        "id": call.pk,
+        "ticket": call.ticket.number if call.ticket is not None else None,
+        "customer_id": call.customer_id,
+        "direction": call.direction,
+        "status": call.status,
+        "caller_number": call.caller_number,
+        "callee_number": call.callee_number,
+        "agent_id": call.agent_id,
+        "started_at": call.started_at,
+        "answered_at": call.answered_at,
+        "ended_at": call.ended_at,
+        "duration_seconds": call.duration_seconds,
+        "wait_seconds": call.wait_seconds,
+        "recording_url": call.recording_url,
+        "external_call_id": call.external_call_id,
+        "source": call.source,
+    }
+
+
 class CallFilters(Schema):
     ticket: str | None = Field(default=None, max_length=20, pattern=r"^[A-Za-z0-9-]*$")
     customer: int | None = Field(default=None, gt=0, lt=2**62)
@@ -107,7 +123,7 @@ class CallFilters(Schema):
 
 
 @router.post("/cti/events", auth=CtiSignature(), response={200: CtiEventOut, **ERROR_RESPONSES})
-def cti_event(request: HttpRequest, payload: CtiEventIn) -> CtiEventOut:
+def cti_event(request: HttpRequest, payload: CtiEventIn) -> dict[str, Any]:
     """A call-centre event. Signed with the source's secret (``X-Aftersales-Signature``), the
     source named in ``X-Aftersales-Source``. Idempotent per (source, call id, event): a resent
     event answers ``duplicate: true`` and changes nothing."""
@@ -131,11 +147,11 @@ def cti_event(request: HttpRequest, payload: CtiEventIn) -> CtiEventOut:
             recording_url=payload.recording_url,
         ),
     )
-    return CtiEventOut(duplicate=outcome.duplicate, call=CallOut.from_orm(outcome.call))
+    return {"duplicate": outcome.duplicate, "call": call_out(outcome.call)}
 
 
 @router.get("/calls", response={200: CallPageOut, **ERROR_RESPONSES})
-def list_calls(request: HttpRequest, filters: Query[CallFilters]) -> CallPageOut:
+def list_calls(request: HttpRequest, filters: Query[CallFilters]) -> dict[str, Any]:
     """Call records the user may see (staff), newest first; filter by ticket, customer, status."""
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
@@ -148,4 +164,4 @@ def list_calls(request: HttpRequest, filters: Query[CallFilters]) -> CallPageOut
         cursor=filters.cursor,
         limit=filters.limit,
     )
-    return CallPageOut(items=[CallOut.from_orm(item) for item in items], next_cursor=next_cursor)
+    return {"items": [call_out(item) for item in items], "next_cursor": next_cursor}

@@ -25,6 +25,8 @@ def parse_duration(text: str) -> int | None:
     if first is None and third is None:
         return int(second)
     if third is None:
+        if int(second) >= 60:
+            raise ValueError(text)
         return int(first) * 60 + int(second)
     if first is None:
         if int(third) >= 60:

@@ -1,0 +1,155 @@
+"""The console: "log a phone call" with call details and caller history; the ticket's Calls panel."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from aftersales.channels.phone.models import CallRecord
+from aftersales.channels.phone.numbers import national_number, phone_candidates
+from aftersales.customers.models import Customer
+from aftersales.tickets.models import Ticket
+from aftersales.tickets.services import ticket_open
+from tests.factories import ContactFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def login(user, language="en"):
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("typed", "national"),
+    [
+        ("138 1234 5678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("0086 13812345678", "13812345678"),
+        ("8613812345678", "13812345678"),
+        ("+86 21 5555 6666", "02155556666"),
+        ("021-5555 6666", "02155556666"),
+    ],
+)
+def test_numbers_are_compared_without_the_country_code_and_separators(typed, national):
+    assert national_number(typed) == national
+    assert national in phone_candidates(typed)
+
+
+@pytest.mark.parametrize("typed", ["13812345678", "138 1234 5678", "+86 138-1234-5678", "0086 13812345678"])
+def test_the_caller_is_found_however_the_number_is_typed(agent, typed):
+    customer = CustomerFactory(phone="13812345678", name="陈先生")
+    ContactFactory(customer=customer)
+    body = login(agent).get("/console/call/lookup/", {"phone": typed}).content.decode()
+    assert "陈先生" in body
+    assert f'name="customer_id" value="{customer.pk}"' in body
+
+
+def test_a_contact_stored_with_spaces_is_found_by_bare_digits(agent):
+    customer = CustomerFactory(phone="")
+    ContactFactory(customer=customer, phone="139 0000 2222", name="前台")
+    body = login(agent).get("/console/call/lookup/", {"phone": "13900002222"}).content.decode()
+    assert f'value="{customer.pk}"' in body
+
+
+def test_the_lookup_shows_open_tickets_and_recent_calls(agent, admin_user):
+    customer = CustomerFactory(phone="13812345678")
+    ContactFactory(customer=customer)
+    open_one = ticket_open(actor=admin_user, customer=customer, subject="水压低")
+    CallRecord.objects.create(
+        customer=customer, ticket=open_one, direction="inbound", duration_seconds=125, status="ended"
+    )
+    body = login(agent, "en").get("/console/call/lookup/", {"phone": "13812345678"}).content.decode()
+    assert "Open tickets" in body
+    assert open_one.number in body
+    assert "Recent calls" in body
+    assert "2:05" in body
+
+
+def test_logging_a_call_records_direction_duration_and_recording(agent):
+    customer = CustomerFactory(phone="13812345678")
+    ContactFactory(customer=customer)
+    response = login(agent).post(
+        "/console/call/",
+        {
+            "phone": "138 1234 5678",
+            "customer_id": customer.pk,
+            "type": "repair",
+            "priority": "normal",
+            "subject": "花洒漏水",
+            "direction": "outbound",
+            "duration": "3:25",
+            "recording_url": "https://rec.example.com/a.mp3",
+        },
+    )
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302
+    call = CallRecord.objects.get()
+    assert (call.ticket, call.customer, call.direction, call.duration_seconds, call.recording_url, call.agent) == (
+        ticket,
+        customer,
+        "outbound",
+        205,
+        "https://rec.example.com/a.mp3",
+        agent,
+    )
+    assert call.callee_number == "138 1234 5678"
+    # The agent was talking to the customer: the phone ticket has its first response.
+    assert ticket.first_responded_at is not None
+    assert ticket.first_responded_at - ticket.created_at < dt.timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("duration", "three minutes"), ("duration", "1:99"), ("recording_url", "ftp://x"), ("direction", "sideways")],
+)
+def test_bad_call_details_open_nothing(agent, field, value):
+    data = {
+        "phone": "13912345678",
+        "customer_name": "王先生",
+        "type": "repair",
+        "priority": "normal",
+        "subject": "漏水",
+        "direction": "inbound",
+    }
+    data[field] = value
+    response = login(agent).post("/console/call/", data)
+    assert response.status_code == 200
+    assert not Ticket.objects.exists()
+    assert not Customer.objects.exists()
+    assert not CallRecord.objects.exists()
+
+
+def test_the_ticket_page_shows_the_calls_panel(agent, admin_user):
+    customer = CustomerFactory()
+    ticket = ticket_open(actor=admin_user, customer=customer, subject="热水器报错 E1", channel="phone")
+    CallRecord.objects.create(
+        ticket=ticket,
+        customer=customer,
+        direction="inbound",
+        caller_number="13800000001",
+        duration_seconds=95,
+        status="ended",
+        recording_url="https://rec.example.com/1.mp3",
+        agent=agent,
+    )
+    CallRecord.objects.create(
+        ticket=ticket, customer=customer, direction="outbound", callee_number="13800000001", status="missed"
+    )
+    english = login(agent, "en").get(f"/console/tickets/{ticket.number}/").content.decode()
+    assert "Calls (2)" in english
+    assert "1:35" in english
+    assert 'href="https://rec.example.com/1.mp3"' in english
+    assert "Outbound" in english and "Missed" in english
+    chinese = login(agent, "zh-hans").get(f"/console/tickets/{ticket.number}/").content.decode()
+    assert "通话 (2)" in chinese
+    assert "呼入" in chinese and "录音" in chinese
+
+
+def test_a_ticket_without_calls_says_so(agent, admin_user):
+    ticket = ticket_open(actor=admin_user, customer=CustomerFactory(), subject="咨询")
+    assert "No calls on this ticket." in login(agent).get(f"/console/tickets/{ticket.number}/").content.decode()
