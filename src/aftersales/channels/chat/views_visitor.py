@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from django.views.decorators.http import require_GET
 
 from aftersales.core.errors import ValidationFailed
@@ -25,6 +26,7 @@ from .services import (
     conversation_set_contact,
     conversation_start,
     conversation_visitor_message,
+    normalise_language,
 )
 from .streams import stream_response, visitor_events
 from .visitor_http import client_ip, json_error, rate_limited, read_json, visitor_endpoint
@@ -201,9 +203,6 @@ def stream(
 def demo(request: HttpRequest) -> HttpResponseBase:
     """A fake company page (澜泉卫浴) with the widget embedded, to try the chat."""
     channel = ChatChannel.objects.filter(is_active=True).order_by("id").first()
-    language = request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", "zh-hans")
-    return render(
-        request,
-        "chat/demo.html",
-        {"channel": channel, "widget_lang": "en" if str(language).startswith("en") else "zh-hans"},
-    )
+    language = normalise_language(request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", "zh-hans"))
+    with override(language):
+        return render(request, "chat/demo.html", {"channel": channel, "widget_lang": language})
