@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import imaplib
 import os
+import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -51,15 +53,11 @@ class Dovecot:
     imap_port: int
     ca_file: Path
     passwd: Path
+    accounts: list[str] = field(default_factory=list)
 
     def add_account(self) -> str:
-        username = f"u{uuid.uuid4().hex[:10]}"
-        with self.passwd.open("a") as handle:
-            handle.write(f"{username}:{{PLAIN}}{PASSWORD}\n")
-        # passwd-file is re-read when its mtime changes; make sure it does within the second.
-        stamp = time.time() + 1
-        os.utime(self.passwd, (stamp, stamp))
-        return username
+        """A fresh, empty mailbox (the accounts are written before dovecot starts)."""
+        return self.accounts.pop()
 
     def client(self, username: str) -> imaplib.IMAP4_SSL:
         context = ssl.create_default_context(cafile=str(self.ca_file))
@@ -78,10 +76,13 @@ class Dovecot:
 
 
 @pytest.fixture(scope="session")
-def dovecot(tmp_path_factory) -> Iterator[Dovecot]:
+def dovecot() -> Iterator[Dovecot]:
     if not Path(DOVECOT).exists():
         pytest.fail("dovecot is not installed (apt-get install dovecot-imapd)")
-    directory = tmp_path_factory.mktemp("dovecot")
+    # Not under pytest's 0700 temporary root: dovecot's auth process (an unprivileged user when the
+    # tests run as root) must reach the passwd file.
+    directory = Path(tempfile.mkdtemp(prefix="aftersales-dovecot-"))
+    directory.chmod(0o755)
     for sub in ("run", "state", "mail"):
         (directory / sub).mkdir()
     key, cert = directory / "key.pem", directory / "cert.pem"
@@ -94,13 +95,22 @@ def dovecot(tmp_path_factory) -> Iterator[Dovecot]:
         capture_output=True,
     )  # fmt: skip
     passwd = directory / "passwd"
-    passwd.write_text("")
+    accounts = [f"u{uuid.uuid4().hex[:10]}" for _ in range(200)]
+    passwd.write_text("".join(f"{name}:{{PLAIN}}{PASSWORD}\n" for name in accounts))
     imaps_port, imap_port = free_port(), free_port()
     import grp
     import pwd
 
     uid, gid = os.getuid(), os.getgid()
     user, group = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
+    login_user, internal_user = user, user
+    if uid == 0:
+        # As root, dovecot's login processes must drop to an unprivileged user (Debian creates them).
+        login_user, internal_user = "dovenull", "dovecot"
+        group = grp.getgrgid(pwd.getpwnam("dovecot").pw_gid).gr_name
+        # and mail is never stored as uid 0: the maildirs belong to the dovecot user.
+        uid, gid = pwd.getpwnam("dovecot").pw_uid, pwd.getpwnam("dovecot").pw_gid
+        os.chown(directory / "mail", uid, gid)
     config = directory / "dovecot.conf"
     config.write_text(
         f"""
@@ -114,8 +124,8 @@ listen = 127.0.0.1
 ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
-default_login_user = {user}
-default_internal_user = {user}
+default_login_user = {login_user}
+default_internal_user = {internal_user}
 default_internal_group = {group}
 first_valid_uid = 0
 first_valid_gid = 0
@@ -147,10 +157,10 @@ service anvil {{
 }}
 service stats {{
   unix_listener stats-reader {{
-    user = {user}
+    user = {internal_user}
   }}
   unix_listener stats-writer {{
-    user = {user}
+    user = {internal_user}
   }}
 }}
 """
@@ -166,7 +176,12 @@ service stats {{
         wait_for_port(imaps_port)
         wait_for_port(imap_port)
         yield Dovecot(
-            directory=directory, imaps_port=imaps_port, imap_port=imap_port, ca_file=cert, passwd=passwd
+            directory=directory,
+            imaps_port=imaps_port,
+            imap_port=imap_port,
+            ca_file=cert,
+            passwd=passwd,
+            accounts=accounts,
         )
     finally:
         process.terminate()
@@ -174,6 +189,8 @@ service stats {{
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if not os.environ.get("AFTERSALES_TEST_KEEP_DOVECOT"):
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 @dataclass
