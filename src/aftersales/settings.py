@@ -187,6 +187,9 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": 60.0},
     # Scheduled knowledge-base versions go live when their effective time comes (idempotent).
     "knowledge-publish-due": {"task": "knowledge.publish_due", "schedule": 60.0},
+    # Read the IMAP mailboxes; resend queued e-mail that is due (both idempotent).
+    "mail-poll-mailboxes": {"task": "mail.poll_mailboxes", "schedule": 60.0},
+    "mail-send-due": {"task": "mail.send_due", "schedule": 60.0},
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("in", "processed", "control"):
