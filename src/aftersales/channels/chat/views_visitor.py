@@ -202,7 +202,9 @@ def stream(
 
 def demo(request: HttpRequest) -> HttpResponseBase:
     """A fake company page (澜泉卫浴) with the widget embedded, to try the chat."""
-    channel = ChatChannel.objects.filter(is_active=True).order_by("id").first()
+    channels = ChatChannel.objects.filter(is_active=True).order_by("id")
+    wanted = str(request.GET.get("channel") or "")[:40]
+    channel = (channels.filter(public_key=wanted) if wanted else channels).first()
     language = normalise_language(request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", "zh-hans"))
     with override(language):
         return render(request, "chat/demo.html", {"channel": channel, "widget_lang": language})

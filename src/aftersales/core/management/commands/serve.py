@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--web-workers", type=int, default=2)
-        parser.add_argument("--threads", type=int, default=4)
+        # Threads per worker (gthread): each open chat widget or console Chat page holds one
+        # thread for its Server-Sent Events stream (up to a minute, then it reconnects).
+        parser.add_argument("--threads", type=int, default=16)
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,209 @@
+"""End-to-end in Debian's Chromium: a visitor chats on the demo page, an agent answers in the console.
+
+Two browser contexts (the visitor's and the signed-in agent's) talk through the live server; live
+updates travel over Server-Sent Events both ways. Screenshots of the widget and of the console's
+Chat page in both languages go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aftersales.channels.chat.models import ChatChannel, Conversation
+from aftersales.core.roles import Role
+from aftersales.tickets.models import Ticket
+from tests.factories import PASSWORD, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+expect = playwright_sync.expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(autouse=True)
+def _live_streams(settings):
+    # Streams live a few seconds here so reconnection is exercised too.
+    settings.AFTERSALES_CHAT_STREAM_SECONDS = 4
+    settings.AFTERSALES_CHAT_POLL_SECONDS = 0.2
+    settings.AFTERSALES_CHAT_HEARTBEAT_SECONDS = 2
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make system-deps)")
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    contexts = []
+
+    def make(language: str = "en"):
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": 1360, "height": 860},
+            extra_http_headers={"Accept-Language": language},
+            locale="zh-CN" if language.startswith("zh") else "en-US",
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def desk(transactional_db):
+    ChatChannel.objects.update(is_active=False)
+    channel = ChatChannel.objects.create(
+        public_key="ch_browser_demo",
+        name="澜泉卫浴官网在线客服",
+        greeting="您好，欢迎咨询澜泉卫浴！",
+        greeting_en="Hello and welcome to Lanquan Bathroom!",
+    )
+    agent = UserFactory(role=Role.AGENT, display_name="张敏", username="zhangmin@example.com")
+    return {"channel": channel, "agent": agent}
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/console/.*"))
+
+
+def shoot(page, name: str, full_page: bool = True) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def agent_online(page, username: str) -> None:
+    sign_in(page, username)
+    page.goto("/chat/console/")
+    page.click("#presence-toggle")
+    expect(page.locator("#presence-dot")).to_have_class(re.compile(r"\bon\b"))
+
+
+def test_visitor_chats_and_an_agent_answers_live_in_the_console(open_page, desk, settings):
+    settings.AFTERSALES_CHAT_BOT = False
+    agent_page = open_page("zh-hans")
+    agent_online(agent_page, desk["agent"].username)
+
+    visitor = open_page("zh-hans")
+    visitor.goto(f"/chat/demo/?lang=zh-hans&channel={desk['channel'].public_key}")
+    visitor.click(".launcher")
+    expect(visitor.locator(".head .s")).to_contain_text("客服在线")
+    visitor.fill("textarea[name=body]", "你好，热水器显示E1故障码")
+    visitor.click("button[name=start]")
+    expect(visitor.locator(".msg.visitor")).to_have_text("你好，热水器显示E1故障码")
+
+    # The waiting chat appears in the agent's queue without a reload.
+    row = agent_page.locator("#list-waiting .chat-row")
+    expect(row).to_have_count(1)
+    row.click()
+    expect(agent_page.locator("#pane-thread .chat-line.visitor")).to_contain_text("热水器显示E1故障码")
+    agent_page.click("#pane-accept")
+    expect(agent_page.locator("#pane-composer")).to_be_visible()
+    agent_page.fill("#pane-input", "您好，请先确认燃气阀门已经打开。")
+    agent_page.keyboard.press("Enter")
+
+    # The visitor sees who joined and the answer, live.
+    expect(visitor.locator(".msg.agent")).to_contain_text("请先确认燃气阀门已经打开")
+    expect(visitor.locator(".head .s")).to_contain_text("张敏")
+    shoot(visitor, "chat-widget-zh", full_page=False)
+
+    # And the agent sees the visitor's reply live.
+    visitor.fill(".foot textarea", "阀门是开着的")
+    visitor.click(".foot .btn")
+    expect(agent_page.locator("#pane-thread .chat-line.visitor").last).to_contain_text("阀门是开着的")
+    shoot(agent_page, "chat-console-zh", full_page=False)
+
+    conversation = Conversation.objects.get()
+    ticket = Ticket.objects.get(pk=conversation.ticket_id)
+    assert ticket.channel == "chat" and ticket.assignee == desk["agent"]
+    assert ticket.first_responded_at is not None
+    assert list(ticket.messages.filter(kind="reply").values_list("body", flat=True)) == [
+        "你好，热水器显示E1故障码",
+        "您好，请先确认燃气阀门已经打开。",
+        "阀门是开着的",
+    ]
+
+    # The agent ends the chat; the visitor is told, the ticket link stays for follow-up.
+    agent_page.click("#pane-close")
+    expect(visitor.locator(".actions")).to_contain_text("对话已结束")
+    expect(agent_page.locator("#pane-ticket")).to_have_attribute("href", f"/console/tickets/{ticket.number}/")
+
+
+def test_with_no_agent_online_the_visitor_leaves_a_message(open_page, desk, settings):
+    settings.AFTERSALES_CHAT_BOT = False
+    visitor = open_page("en")
+    visitor.goto(f"/chat/demo/?lang=en&channel={desk['channel'].public_key}")
+    visitor.click(".launcher")
+    expect(visitor.locator(".head .s")).to_have_text("No agent is online right now")
+    expect(visitor.locator("button[name=leave]")).to_be_visible()
+    form = visitor.locator(".form:not(.hidden)")
+    form.locator("input[name=name]").fill("Mr Zhao")
+    form.locator("input[name=contact]").fill("zhao@example.com")
+    form.locator("textarea[name=body]").fill("The bathroom cabinet door is loose.")
+    form.locator("button[name=leave]").click()
+    done = visitor.locator(".done")
+    expect(done).to_contain_text("Your message was received as ticket T")
+    number = re.search(r"T\d{7}", done.inner_text()).group(0)
+    ticket = Ticket.objects.get(number=number)
+    assert ticket.channel == "chat"
+    assert ticket.customer.email == "zhao@example.com"
+    assert ticket.messages.get(kind="reply").body == "The bathroom cabinet door is loose."
+    shoot(visitor, "chat-widget-offline-en", full_page=False)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_screenshots_of_the_widget_and_the_console(open_page, desk, settings, language):
+    settings.AFTERSALES_CHAT_BOT = False
+    agent_page = open_page(language)
+    agent_online(agent_page, desk["agent"].username)
+    visitor = open_page(language)
+    visitor.goto(f"/chat/demo/?lang={language}&channel={desk['channel'].public_key}")
+    expect(visitor.locator(".launcher")).to_be_visible()
+    shoot(visitor, f"chat-demo-{language}", full_page=False)
+    visitor.click(".launcher")
+    expect(visitor.locator("button[name=start]")).to_be_visible()
+    shoot(visitor, f"chat-widget-start-{language}", full_page=False)
+    form = visitor.locator(".form:not(.hidden)")
+    form.locator("input[name=name]").fill("王先生" if language == "zh-hans" else "Mr Wang")
+    form.locator("textarea[name=body]").fill(
+        "马桶冲水无力怎么办？" if language == "zh-hans" else "The toilet flush is weak."
+    )
+    visitor.click("button[name=start]")
+    expect(agent_page.locator("#list-waiting .chat-row")).to_have_count(1)
+    agent_page.locator("#list-waiting .chat-row").click()
+    expect(agent_page.locator("#pane-accept")).to_be_visible()
+    shoot(agent_page, f"chat-console-waiting-{language}", full_page=False)
+    heading = agent_page.locator(".chat-list h4").first.inner_text()
+    assert heading.startswith("等待中" if language == "zh-hans" else "WAITING")
+    assert bool(CJK.search(visitor.locator(".launcher").inner_text())) == (language == "zh-hans")
