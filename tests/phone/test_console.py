@@ -89,7 +89,14 @@ def test_logging_a_call_records_direction_duration_and_recording(agent):
     ticket = Ticket.objects.get()
     assert response.status_code == 302
     call = CallRecord.objects.get()
-    assert (call.ticket, call.customer, call.direction, call.duration_seconds, call.recording_url, call.agent) == (
+    assert (
+        call.ticket,
+        call.customer,
+        call.direction,
+        call.duration_seconds,
+        call.recording_url,
+        call.agent,
+    ) == (
         ticket,
         customer,
         "outbound",
@@ -105,7 +112,12 @@ def test_logging_a_call_records_direction_duration_and_recording(agent):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("duration", "three minutes"), ("duration", "1:99"), ("recording_url", "ftp://x"), ("direction", "sideways")],
+    [
+        ("duration", "three minutes"),
+        ("duration", "1:99"),
+        ("recording_url", "ftp://x"),
+        ("direction", "sideways"),
+    ],
 )
 def test_bad_call_details_open_nothing(agent, field, value):
     data = {
@@ -152,4 +164,6 @@ def test_the_ticket_page_shows_the_calls_panel(agent, admin_user):
 
 def test_a_ticket_without_calls_says_so(agent, admin_user):
     ticket = ticket_open(actor=admin_user, customer=CustomerFactory(), subject="咨询")
-    assert "No calls on this ticket." in login(agent).get(f"/console/tickets/{ticket.number}/").content.decode()
+    assert (
+        "No calls on this ticket." in login(agent).get(f"/console/tickets/{ticket.number}/").content.decode()
+    )

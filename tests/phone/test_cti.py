@@ -79,7 +79,12 @@ def test_ringing_finds_the_caller_by_number_in_any_spelling(source, customer):
     response = post(source, event("ringing", T0))
     assert response.status_code == 200, response.content
     call = CallRecord.objects.get()
-    assert (call.status, call.customer, call.direction, call.started_at) == ("ringing", customer, "inbound", T0)
+    assert (call.status, call.customer, call.direction, call.started_at) == (
+        "ringing",
+        customer,
+        "inbound",
+        T0,
+    )
     assert call.ticket is None
     assert response.json()["call"]["status"] == "ringing"
 
@@ -220,7 +225,11 @@ def test_an_invalid_event_is_refused_after_the_signature_and_records_nothing(sou
     refused(post(source, event("ended", T0, recording_url="javascript:alert(1)")), 422, "validation_error")
     refused(post(source, event("ringing", T0, occurred_at="2026-09-21T09:00:00")), 422, "validation_error")
     refused(post(source, {}, raw=b"{oops"), 400, "malformed_request")
-    refused(post(source, {}, raw=b'{"event": "ringing", "call_id": "' + b"x" * 70_000 + b'"}'), 413, "payload_too_large")
+    refused(
+        post(source, {}, raw=b'{"event": "ringing", "call_id": "' + b"x" * 70_000 + b'"}'),
+        413,
+        "payload_too_large",
+    )
     assert not CallRecord.objects.exists()
     assert not CtiEvent.objects.exists()
 

@@ -33,7 +33,10 @@ def login(user, language="en"):
 
 def test_the_log_lists_endpoints_deliveries_and_inbound_requests(admin_user, deliveries):
     InboundDelivery.objects.create(
-        source=InboundSourceFactory(name="微信服务号"), source_key="wx", status="refused", reason="signature_invalid"
+        source=InboundSourceFactory(name="微信服务号"),
+        source_key="wx",
+        status="refused",
+        reason="signature_invalid",
     )
     body = login(admin_user).get("/webhooks/").content.decode()
     assert "金蝶 ERP" in body
@@ -114,7 +117,9 @@ def test_api_refuses_non_administrators_and_changes_nothing(api_as, agent, deliv
     assert failed.status == "failed"
 
 
-def test_api_list_costs_a_fixed_number_of_queries(api_as, admin_user, deliveries, django_assert_max_num_queries):
+def test_api_list_costs_a_fixed_number_of_queries(
+    api_as, admin_user, deliveries, django_assert_max_num_queries
+):
     client = api_as(admin_user)
     with django_assert_max_num_queries(6):
         assert len(client.get("/api/v1/webhooks/deliveries").json()["items"]) == 3

@@ -42,6 +42,7 @@ class CallDetailsForm(forms.Form):
         label=_("Direction"),
         choices=CallDirection.choices,
         initial=CallDirection.INBOUND,
+        required=False,  # an agent who says nothing took a call: inbound
         widget=forms.RadioSelect,
     )
     duration = forms.CharField(
@@ -71,7 +72,7 @@ class CallDetailsForm(forms.Form):
     def details(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
-            "direction": data["direction"],
+            "direction": data.get("direction") or CallDirection.INBOUND,
             "duration_seconds": data.get("duration"),
             "recording_url": data.get("recording_url") or "",
         }

@@ -344,7 +344,7 @@ def cti_event_receive(*, source: CtiSource, data: CtiEventData) -> CtiOutcome:
             raise
         return CtiOutcome(call=seen.call, duplicate=True)
     call = (
-        CallRecord.objects.select_for_update()
+        CallRecord.objects.select_for_update(of=("self",))
         .select_related("ticket", "customer", "agent")
         .filter(source=source.key, external_call_id=data.call_id)
         .first()
