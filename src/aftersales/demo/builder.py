@@ -28,6 +28,7 @@ from aftersales.tickets.models import Tag, Ticket, TicketMessage, TicketStatusCh
 
 from .catalogue import TAGS
 from .customers import build_customers
+from .knowledge import seed_knowledge
 from .organisation import build_organisation, build_regions
 from .tickets import TicketMaker
 
@@ -162,6 +163,7 @@ def seed_demo(
             replay(1)
         result.counts["tickets_with_sla"] = with_sla
         result.seconds["sla"] = time.monotonic() - sla_started
+        result.counts.update(seed_knowledge(anchor=anchor, seed=seed, actor=org.supervisor or org.admin))
     result.seconds["total"] = time.monotonic() - started
     result.logins = org.logins
     return result
