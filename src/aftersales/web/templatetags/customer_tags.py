@@ -39,8 +39,14 @@ def seconds(value: float | None) -> str:
         return "—"
     if value < 120:
         return _("{n} s").format(n=round(value))
-    if value < 2 * 3600:
+    if value < 3600:
         return _("{n} min").format(n=round(value / 60))
     if value < 48 * 3600:
-        return _("{n} h").format(n=round(value / 3600, 1))
-    return _("{n} d").format(n=round(value / 86400, 1))
+        return _("{n} h").format(n=_short(value / 3600))
+    return _("{n} d").format(n=_short(value / 86400))
+
+
+def _short(number: float) -> str:
+    """One decimal, none when it is zero: 4 → "4", 1.25 → "1.2"."""
+    text = f"{number:.1f}"
+    return text[:-2] if text.endswith(".0") else text

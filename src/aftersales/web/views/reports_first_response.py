@@ -48,7 +48,7 @@ def first_response(request: HttpRequest) -> HttpResponse:
         request,
         "web/console/report_first_response.html",
         {
-            "nav": "reports",
+            "nav": "first_response",
             "rows": report.channels if report else [],
             "error": error,
             "teams": selectors.active_teams(),
