@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .models import Article, ArticleFeedback, Locale, UseVia
-from .selectors import missing_articles, top_problems
+from .selectors import can_review, missing_articles, top_problems
 from .view_utils import date_or, staff_required
 
 DEFAULT_DAYS = 30
@@ -34,7 +34,7 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date, dt.datetime, dt.dat
 
 def _editor_new_url() -> str:
     """The editor's "new article" page (KB-CORE's); empty if the editor is not installed."""
-    for name in ("knowledge:editor-article-new", "knowledge:editor-new", "knowledge:article-new"):
+    for name in ("knowledge:editor-new",):
         try:
             return reverse(name)
         except NoReverseMatch:
@@ -48,7 +48,7 @@ def _article_links(article: Article) -> dict[str, str]:
         links["public"] = reverse(
             "knowledge:help-article", kwargs={"locale": article.locale, "key": article.key}
         )
-    for name in ("knowledge:editor-article", "knowledge:article-detail"):
+    for name in ("knowledge:editor-article",):
         try:
             links["editor"] = reverse(name, kwargs={"article_id": article.pk})
             break
@@ -59,7 +59,15 @@ def _article_links(article: Article) -> dict[str, str]:
 
 def _context(request: HttpRequest, tab: str, **extra: Any) -> dict[str, Any]:
     date_from, date_to, _since, _until = _period(request)
-    return {"nav": "kb", "tab": tab, "date_from": date_from, "date_to": date_to, **extra}
+    return {
+        "nav": "kb",
+        "kb_tab": "reports",
+        "kb_can_review": can_review(request.user),
+        "tab": tab,
+        "date_from": date_from,
+        "date_to": date_to,
+        **extra,
+    }
 
 
 @staff_required

@@ -51,8 +51,6 @@ urlpatterns: list = [
     path("help/<kblocale:locale>/a/<slug:key>/feedback/", views.help_feedback, name="help-feedback"),
     path("help/<kblocale:locale>/manual/", views.help_manuals, name="help-manuals"),
     path("help/<kblocale:locale>/manual/<slug:slug>/", views.help_manual, name="help-manual"),
-    path("help/<kblocale:locale>/manual/<slug:slug>/html/", views.help_manual_html, name="help-manual-html"),
-    path("help/<kblocale:locale>/manual/<slug:slug>/pdf/", views.help_manual_pdf, name="help-manual-pdf"),
     # The answer bot (help centre and portal)
     path("help/<kblocale:locale>/ask/", bot_views.bot_page, name="bot-page"),
     path("help/bot/ask/", bot_views.bot_ask_view, name="bot-ask"),

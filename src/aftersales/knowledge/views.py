@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from aftersales.assets.models import ProductModel
@@ -342,28 +341,3 @@ def help_manual(request: HttpRequest, locale: str, slug: str) -> HttpResponse:
             changes=edition.changes or {},
         ),
     )
-
-
-@require_GET
-@xframe_options_sameorigin
-def help_manual_html(request: HttpRequest, locale: str, slug: str) -> HttpResponse:
-    """The edition's HTML snapshot exactly as exported (the same document in every region)."""
-    _manual, edition = _manual_edition(normalize_locale(locale), slug)
-    response = HttpResponse(edition.html, content_type="text/html; charset=utf-8")
-    # The snapshot is our own export; still, nothing in it may run script.
-    response["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"
-    )
-    return response
-
-
-@require_GET
-def help_manual_pdf(request: HttpRequest, locale: str, slug: str) -> FileResponse:
-    manual, edition = _manual_edition(normalize_locale(locale), slug)
-    if not edition.pdf:
-        raise Http404(_("This edition has no PDF."))
-    try:
-        handle = edition.pdf.open("rb")
-    except OSError as exc:
-        raise Http404(_("This edition has no PDF.")) from exc
-    return FileResponse(handle, as_attachment=False, filename=f"{manual.slug}-{edition.label}.pdf")
