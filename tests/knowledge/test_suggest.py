@@ -41,7 +41,7 @@ def test_console_panel_suggests_articles_for_the_ticket_in_the_customers_languag
     assert "The water heater shows error E1" in page
     assert "热水器显示" not in page  # the customer reads English
     assert 'data-extract="Error E1 on the water heater means ignition failed' in page
-    assert f'data-url="http://testserver/help/en/a/water-heater-e1/"' in page
+    assert 'data-url="http://testserver/help/en/a/water-heater-e1/"' in page
     # Staff see internal articles too, marked, and without a public link to insert.
     assert "Ignition electrode repair pricing (internal)" in page
     assert 'data-url=""' in page
