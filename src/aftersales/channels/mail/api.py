@@ -7,7 +7,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from aftersales.api.schemas import ERROR_RESPONSES, Text
 from aftersales.core.errors import PayloadTooLarge, PermissionDenied, ValidationFailed
@@ -84,7 +84,7 @@ def _out(row: InboundEmail) -> InboundOut:
 
 
 @router.post("/inbound", response={202: IngestOut, **ERROR_RESPONSES}, openapi_extra=RAW_BODY)
-def inbound(request: HttpRequest) -> tuple[int, IngestOut]:
+def inbound(request: HttpRequest) -> Status:
     """Import one raw e-mail (a mail server's pipe or a relay service posts it here)."""
     user: User = request.auth  # type: ignore[attr-defined]
     if not user.can(Capability.MAIL_INGEST):
@@ -96,12 +96,15 @@ def inbound(request: HttpRequest) -> tuple[int, IngestOut]:
         raise PayloadTooLarge(details={"max_bytes": conf.max_bytes(), "size": len(raw)})
     result = inbound_ingest(raw=raw)
     row = result.inbound
-    return 202, IngestOut(
-        id=row.pk,
-        status=row.status,
-        duplicate=result.duplicate,
-        ticket=row.ticket.number if row.ticket else None,
-        reason=row.reason,
+    return Status(
+        202,
+        IngestOut(
+            id=row.pk,
+            status=row.status,
+            duplicate=result.duplicate,
+            ticket=row.ticket.number if row.ticket else None,
+            reason=row.reason,
+        ),
     )
 
 

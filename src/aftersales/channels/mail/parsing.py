@@ -441,3 +441,14 @@ def quick_message_id(raw: bytes) -> str:
     head = raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     match = re.search(rb"(?im)^message-id:[ \t]*(?:\r?\n[ \t]+)?<([^<>\s]{1,250})>", head)
     return match.group(1).decode("ascii", "replace") if match else ""
+
+
+def peek_headers(raw: bytes) -> tuple[str, str]:
+    """(From, Subject) of a message that cannot be parsed, for the quarantine list; never raises."""
+    try:
+        message = email.message_from_bytes(raw[:65536], policy=policy.compat32)
+        sender = decode_header_value(_raw_header(message, "From"))
+        subject = decode_header_value(_raw_header(message, "Subject"))
+    except Exception:  # noqa: BLE001 - best effort only
+        return "", ""
+    return sender[:254], subject[:255]

@@ -35,7 +35,7 @@ from aftersales.tickets.services.thread import MAX_MESSAGE_CHARS
 
 from .. import conf
 from ..models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
-from ..parsing import MailParseError, ParsedEmail, parse_message, quick_message_id
+from ..parsing import MailParseError, ParsedEmail, parse_message, peek_headers, quick_message_id
 from .outbound import InboundThread, inbound_thread
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def inbound_ingest(
     if existing is not None:
         return IntakeResult(inbound=existing, duplicate=True)
     path = _store_raw(sha256, raw)
+    sender, subject = (parsed.from_address, parsed.subject) if parsed else peek_headers(raw)
     row = InboundEmail(
         mailbox=mailbox,
         message_id=message_id[:255],
@@ -113,8 +114,8 @@ def inbound_ingest(
         raw=path,
         sha256=sha256,
         size=len(raw),
-        from_address=(parsed.from_address if parsed else "")[:254],
-        subject=(parsed.subject if parsed else "")[:255],
+        from_address=sender[:254],
+        subject=subject[:255],
         status=InboundStatus.QUARANTINED if parsed is None else InboundStatus.IMPORTED,
         reason=problem,
         received_at=received_at or timezone.now(),
