@@ -108,7 +108,9 @@ def panel_context(
             and any(t["kind"] == "answer" for t in turns)
             and last_kind == "answer"
         ),
-        "deflected": bool(session and session.outcome == BotOutcome.DEFLECTED and last_kind == "resolved"),
+        "deflected": bool(
+            session and session.outcome == BotOutcome.DEFLECTED and turns and turns[-1]["kind"] == "resolved"
+        ),
         "handed_over": handed_over,
         "is_customer": is_customer_user(request.user),
         "show_contact_form": extra.pop("show_contact_form", False),
