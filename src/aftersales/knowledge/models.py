@@ -367,6 +367,16 @@ class ManualSection(models.Model):
     def __str__(self) -> str:
         return self.title or (self.article.key if self.article is not None else f"#{self.pk}")
 
+    @property
+    def display_title(self) -> str:
+        """The section's own title, else the live title of its article, else the article's key."""
+        if self.title:
+            return self.title
+        if self.article is None:
+            return ""
+        live = self.article.published_version
+        return live.title if live is not None else self.article.key
+
 
 def edition_pdf_path(instance: ManualEdition, filename: str) -> str:
     return f"knowledge/manuals/{instance.manual_id}/{filename}"
