@@ -64,7 +64,7 @@ DOCUMENT_TABLE = "knowledge_search_document"
 TERM_TABLE = "knowledge_search_term"
 # Column weights: SQLite bm25() takes one per FTS5 column (title, summary, body, tags, then the
 # unindexed ones); PostgreSQL's ts_rank takes {D, C, B, A} = {body, summary, tags, title}.
-SQLITE_WEIGHTS = (10.0, 4.0, 1.0, 5.0)
+SQLITE_WEIGHTS = (6.0, 2.0, 1.0, 2.0)
 POSTGRES_WEIGHTS = "{0.2, 0.45, 0.6, 1.0}"
 SYNONYM_WEIGHT = 0.5
 FALLBACK_WEIGHT = 0.7
