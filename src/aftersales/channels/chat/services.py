@@ -391,7 +391,9 @@ def conversation_start(
 def conversation_visitor_message(*, conversation: Conversation, body: Any) -> ChatMessage:
     text = _body(body)
     conversation = (
-        Conversation.objects.select_for_update().select_related("channel", "ticket").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("channel", "ticket")
+        .get(pk=conversation.pk)
     )
     if not conversation.is_open:
         raise Conflict(_("This chat has ended. Start a new one to write again."), code="chat_closed")
@@ -430,7 +432,9 @@ def _queue(conversation: Conversation) -> None:
 def conversation_request_agent(*, conversation: Conversation) -> Conversation:
     """The visitor asks for a person ("talk to a person")."""
     conversation = (
-        Conversation.objects.select_for_update().select_related("channel", "ticket").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("channel", "ticket")
+        .get(pk=conversation.pk)
     )
     if not conversation.is_open:
         raise Conflict(_("This chat has ended. Start a new one to write again."), code="chat_closed")
@@ -443,7 +447,9 @@ def conversation_request_agent(*, conversation: Conversation) -> Conversation:
 def conversation_bot_feedback(*, conversation: Conversation, solved: bool) -> Conversation:
     """The visitor's verdict on the bot's answers: solved closes the chat (deflected, no ticket)."""
     conversation = (
-        Conversation.objects.select_for_update().select_related("channel", "ticket").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("channel", "ticket")
+        .get(pk=conversation.pk)
     )
     if conversation.status != Status.BOT:
         raise Conflict(_("The answer bot is no longer part of this chat."), code="chat_not_with_bot")
@@ -475,7 +481,9 @@ def conversation_set_contact(
     customer is; afterwards they are noted on the ticket for the agent."""
     name, email, phone = _contact_details(name, email, phone)
     conversation = (
-        Conversation.objects.select_for_update().select_related("channel", "ticket").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("channel", "ticket")
+        .get(pk=conversation.pk)
     )
     if not conversation.is_open:
         raise Conflict(_("This chat has ended. Start a new one to write again."), code="chat_closed")
@@ -553,7 +561,7 @@ def conversation_leave_message(
         _line(conversation, author=ChatMessage.Author.VISITOR, body=text)
     else:
         conversation = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))
             .select_related("channel", "ticket")
             .get(pk=conversation.pk)
         )
@@ -614,7 +622,9 @@ def conversation_visitor_seen(*, conversation: Conversation) -> None:
 def conversation_accept(*, conversation: Conversation, agent: User) -> Conversation:
     _require_chat_agent(agent)
     conversation = (
-        Conversation.objects.select_for_update().select_related("channel", "ticket").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("channel", "ticket")
+        .get(pk=conversation.pk)
     )
     if conversation.status not in (Status.BOT, Status.WAITING):
         if conversation.status == Status.ACTIVE and conversation.assigned_agent_id == agent.pk:
@@ -671,7 +681,9 @@ def _check_may_answer(conversation: Conversation, agent: User) -> None:
 def conversation_agent_message(*, conversation: Conversation, agent: User, body: Any) -> ChatMessage:
     text = _body(body)
     conversation = (
-        Conversation.objects.select_for_update().select_related("channel", "ticket").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("channel", "ticket")
+        .get(pk=conversation.pk)
     )
     _check_may_answer(conversation, agent)
     _ensure_ticket(conversation)
@@ -690,7 +702,9 @@ def conversation_agent_message(*, conversation: Conversation, agent: User, body:
 def conversation_close(*, conversation: Conversation, actor: User | None) -> Conversation:
     """End the chat (the agent, or the visitor when ``actor`` is None); the ticket stays open."""
     conversation = (
-        Conversation.objects.select_for_update().select_related("channel", "ticket").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("channel", "ticket")
+        .get(pk=conversation.pk)
     )
     if actor is not None:
         _require_chat_agent(actor)
