@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from aftersales.channels.webhooks.admin import AuditedSecretAdmin
@@ -31,6 +32,7 @@ class CallRecordAdmin(admin.ModelAdmin):
     search_fields = ("caller_number", "callee_number", "external_call_id", "ticket__number")
     raw_id_fields = ("ticket", "customer", "agent")
     readonly_fields = ("external_call_id", "source", "created_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(CtiEvent)

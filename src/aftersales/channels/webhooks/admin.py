@@ -64,6 +64,7 @@ class InboundSourceAdmin(AuditedSecretAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         label=_("event types"), choices=EventType.choices, widget=forms.CheckboxSelectMultiple
     )
