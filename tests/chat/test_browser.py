@@ -207,3 +207,63 @@ def test_screenshots_of_the_widget_and_the_console(open_page, desk, settings, la
     heading = agent_page.locator(".chat-list h4").first.inner_text()
     assert heading.startswith("等待中" if language == "zh-hans" else "WAITING")
     assert bool(CJK.search(visitor.locator(".launcher").inner_text())) == (language == "zh-hans")
+
+
+def test_the_bot_answers_first_and_hands_over_to_an_agent(open_page, desk, settings):
+    from aftersales.knowledge.models import BotOutcome, BotSession
+    from tests.knowledge.web_support import build_library
+
+    settings.AFTERSALES_CHAT_BOT = True
+    build_library()
+    agent_page = open_page("zh-hans")
+    agent_online(agent_page, desk["agent"].username)
+
+    visitor = open_page("zh-hans")
+    visitor.goto(f"/chat/demo/?lang=zh-hans&channel={desk['channel'].public_key}")
+    visitor.click(".launcher")
+    visitor.locator(".form:not(.hidden) textarea[name=body]").fill("热水器显示E1怎么办")
+    visitor.locator("button[name=start]").click()
+    answer = visitor.locator(".msg.bot")
+    expect(answer).to_contain_text("确认燃气阀门已经打开")
+    expect(answer.locator(".src a")).to_have_attribute(
+        "href", re.compile(r"/help/zh-hans/a/water-heater-e1/$")
+    )
+    expect(visitor.locator("button[name=solved]")).to_be_visible()
+    shoot(visitor, "chat-widget-bot-zh", full_page=False)
+
+    # The agent sees the bot at work, the visitor asks for a person, the chat moves to "waiting".
+    expect(agent_page.locator("#list-bot .chat-row")).to_have_count(1)
+    visitor.click("button[name=person]")
+    expect(agent_page.locator("#list-waiting .chat-row")).to_have_count(1)
+    agent_page.locator("#list-waiting .chat-row").click()
+    expect(agent_page.locator("#pane-thread .chat-line.bot")).to_contain_text("确认燃气阀门已经打开")
+    agent_page.click("#pane-accept")
+    agent_page.fill("#pane-input", "我来帮您安排师傅上门检查点火针。")
+    agent_page.keyboard.press("Enter")
+    expect(visitor.locator(".msg.agent")).to_contain_text("安排师傅上门")
+
+    conversation = Conversation.objects.get()
+    session = BotSession.objects.get(public_id=conversation.bot_session_id)
+    assert session.outcome == BotOutcome.HANDED_OVER
+    assert session.ticket_id == conversation.ticket_id
+
+
+def test_this_solved_it_ends_the_chat_without_a_ticket(open_page, desk, settings):
+    from tests.knowledge.web_support import build_library
+
+    settings.AFTERSALES_CHAT_BOT = True
+    build_library()
+    visitor = open_page("en")
+    visitor.goto(f"/chat/demo/?lang=en&channel={desk['channel'].public_key}")
+    visitor.click(".launcher")
+    visitor.locator(".form:not(.hidden) textarea[name=body]").fill(
+        "My water heater shows E1, what should I do?"
+    )
+    visitor.locator("button[name=start]").click()
+    expect(visitor.locator(".msg.bot")).to_contain_text("Check that the gas valve is open")
+    visitor.click("button[name=solved]")
+    expect(visitor.locator(".done")).to_have_text("Glad we could help!")
+    expect(visitor.locator("button[name=new]")).to_be_visible()
+    shoot(visitor, "chat-widget-deflected-en", full_page=False)
+    assert Conversation.objects.get().close_reason == "deflected"
+    assert not Ticket.objects.exists()

@@ -217,7 +217,8 @@
     headName.textContent = cfg.name || S.title;
     var online = state ? state.agents_online : cfg.agents_online;
     statusDot.className = "dot" + (online ? " on" : "");
-    if (state && state.status === "active" && state.agent_name) statusText.textContent = fmt(S.agent_joined, { agent: state.agent_name });
+    if (state && (state.status === "closed" || state.status === "offline_message")) statusText.textContent = S.ended;
+    else if (state && state.status === "active" && state.agent_name) statusText.textContent = fmt(S.agent_joined, { agent: state.agent_name });
     else if (state && state.status === "waiting") statusText.textContent = online ? S.waiting : S.offline;
     else if ((!state || state.status === "bot") && cfg.bot) statusText.textContent = online ? S.online : S.bot_status;
     else statusText.textContent = online ? S.online : S.offline;
@@ -283,6 +284,7 @@
       actions.appendChild(button);
     });
     actions.classList.toggle("hidden", !actions.childNodes.length);
+    body.scrollTop = body.scrollHeight;
   }
 
   function applyState(next) {
