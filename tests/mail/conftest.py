@@ -240,6 +240,9 @@ def _mail_settings(settings, tmp_path):
     settings.AFTERSALES_MAIL_SENDER_LIMIT = 30
     settings.AFTERSALES_MAIL_MAX_BYTES = 25 * 1024 * 1024
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    from aftersales.channels.mail.services import intake
+
+    intake._own_cache = None
 
 
 def corpus(name: str) -> bytes:

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -75,10 +76,18 @@ def _store_raw(sha256: str, raw: bytes) -> str:
     return path
 
 
-def own_addresses() -> set[str]:
-    addresses = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
-    addresses.add(conf.mail_from().lower())
-    return addresses
+_own_cache: tuple[float, frozenset[str]] | None = None
+OWN_ADDRESSES_TTL = 30.0
+
+
+def own_addresses() -> frozenset[str]:
+    """Our mailbox addresses and the sender address (cached briefly: read for every message)."""
+    global _own_cache  # noqa: PLW0603 - a per-process cache of a tiny table
+    now = time.monotonic()
+    if _own_cache is None or now - _own_cache[0] > OWN_ADDRESSES_TTL:
+        addresses = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+        _own_cache = (now, frozenset(addresses))
+    return _own_cache[1] | {conf.mail_from().lower()}
 
 
 def inbound_ingest(
@@ -231,7 +240,7 @@ def _process(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None) ->
     if reason:
         _ignore(row, reason)
         return
-    thread = inbound_thread(parsed.message_id, [*parsed.references, parsed.in_reply_to])
+    thread = inbound_thread(parsed.message_id, [*parsed.references, parsed.in_reply_to], mailbox)
     ticket = find_ticket(parsed)
     message: TicketMessage | None = None
     with InboundThread(thread):

@@ -44,6 +44,7 @@ MAX_REFERENCES = 20
 class _Thread:
     message_id: str
     references: list[str] = field(default_factory=list)
+    mailbox: Mailbox | None = None
 
 
 _current_inbound: contextvars.ContextVar[_Thread | None] = contextvars.ContextVar(
@@ -51,8 +52,8 @@ _current_inbound: contextvars.ContextVar[_Thread | None] = contextvars.ContextVa
 )
 
 
-def inbound_thread(message_id: str, references: list[str]) -> _Thread:
-    return _Thread(message_id=message_id, references=[r for r in references if r])
+def inbound_thread(message_id: str, references: list[str], mailbox: Mailbox | None = None) -> _Thread:
+    return _Thread(message_id=message_id, references=[r for r in references if r], mailbox=mailbox)
 
 
 class InboundThread:
@@ -75,6 +76,9 @@ class InboundThread:
 
 def mailbox_for(ticket: Ticket) -> Mailbox | None:
     """The mailbox the customer wrote to, else the team's, else the first active one."""
+    current = _current_inbound.get()
+    if current is not None and current.mailbox is not None:
+        return current.mailbox
     mailbox_id = (
         InboundEmail.objects.filter(ticket=ticket, mailbox__isnull=False)
         .order_by("-id")
@@ -146,8 +150,9 @@ def outbound_queue(
     if not to_address or "@" not in to_address:
         return None
     mailbox = mailbox_for(ticket)
-    own = {conf.mail_from().lower(), *(a.lower() for a in Mailbox.objects.values_list("address", flat=True))}
-    if to_address in own:
+    from .intake import own_addresses
+
+    if to_address in own_addresses():
         return None
     language = ticket.customer.language or "zh-hans"
     from_address = mailbox.address if mailbox is not None else conf.mail_from()
