@@ -279,7 +279,9 @@ class _FlowableBuilder(HTMLParser):
                 ]
             )
         )
-        self.flowables.append(table)
+        from reportlab.platypus import Spacer
+
+        self.flowables.extend([Spacer(1, 3), table, Spacer(1, 6)])
 
     def close(self) -> None:
         super().close()
@@ -297,7 +299,15 @@ def _styles(font: str, cjk: bool) -> dict[str, Any]:
         "bullet": ParagraphStyle("kb-bullet", parent=base, leftIndent=16, bulletIndent=4, spaceAfter=2),
         "quote": ParagraphStyle("kb-quote", parent=base, leftIndent=14, textColor="#555555"),
         "code": ParagraphStyle(
-            "kb-code", parent=base, fontSize=9, leading=13, backColor="#f4f4f4", leftIndent=6, borderPadding=4
+            "kb-code",
+            parent=base,
+            fontSize=9,
+            leading=13,
+            backColor="#f4f4f4",
+            leftIndent=6,
+            borderPadding=4,
+            spaceBefore=6,
+            spaceAfter=8,
         ),
         "h1": ParagraphStyle("kb-h1", parent=base, fontSize=17, leading=24, spaceBefore=8, spaceAfter=10),
         "h2": ParagraphStyle("kb-h2", parent=base, fontSize=13.5, leading=20, spaceBefore=10, spaceAfter=6),
