@@ -14,6 +14,8 @@ written to ``docs/benchmarks.md`` between the generated-results markers.
 
     .venv/bin/python bench/run_all.py                       # 100k and 1M, ~35 min on 2 cores
     .venv/bin/python bench/run_all.py --sizes 100000 --reuse
+
+The e-mail intake benchmark runs on its own: ``.venv/bin/python bench/mail_ingest.py``.
 """
 
 from __future__ import annotations
