@@ -30,7 +30,10 @@ def test_only_writers_open_the_editor():
     url = reverse("knowledge:editor-home")
     assert Client().get(url).status_code == 302  # to the sign-in page
     assert signed_in(customer_user()).get(url).status_code == 403
-    assert signed_in(UserFactory(role=Role.TECHNICIAN)).get(url).status_code == 403
+    technician = signed_in(UserFactory(role=Role.TECHNICIAN))
+    response = technician.get(url)  # readers who do not write go to the help centre
+    assert response.status_code == 302 and response["Location"] == reverse("knowledge:help-root")
+    assert technician.get(reverse("knowledge:editor-new")).status_code == 403
     assert signed_in(writer()).get(url).status_code == 200
 
 
