@@ -12,7 +12,6 @@ from django.test import Client
 from aftersales.channels.phone.models import CallRecord, CtiEvent
 from aftersales.channels.phone.selectors import caller_find
 from aftersales.channels.webhooks import signing
-from aftersales.customers.models import Customer
 from aftersales.sla.models import SlaClock
 from aftersales.tickets.models import Ticket, TicketMessage
 from aftersales.tickets.services import ticket_open
@@ -27,16 +26,24 @@ URL = "/api/v1/phone/cti/events"
 
 
 def post(source, event: dict, *, secret: str | None = None, key: str | None = None, raw: bytes | None = None):
+    """Send ``event`` signed, at the moment it happened (the clock stands still meanwhile)."""
     body = raw if raw is not None else json.dumps(event).encode()
-    return Client().post(
-        URL,
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Aftersales-Source": key or source.key,
-            signing.SIGNATURE_HEADER: signing.sign(secret or source.secret, body),
-        },
-    )
+    try:
+        moment = dt.datetime.fromisoformat(event.get("occurred_at") or "")
+    except ValueError:
+        moment = T0
+    if moment.tzinfo is None:
+        moment = T0
+    with time_machine.travel(moment, tick=False):
+        return Client().post(
+            URL,
+            data=body,
+            content_type="application/json",
+            headers={
+                "X-Aftersales-Source": key or source.key,
+                signing.SIGNATURE_HEADER: signing.sign(secret or source.secret, body),
+            },
+        )
 
 
 def event(name: str, at: dt.datetime, **extra):
@@ -69,13 +76,7 @@ def agent_on_phone(db):
     return UserFactory(role="agent", phone="8001", email="zhang@example.com")
 
 
-@pytest.fixture(autouse=True)
-def _clock():
-    with time_machine.travel(T0 + dt.timedelta(minutes=30), tick=False):
-        yield
-
-
-def test_ringing_finds_the_caller_by_number_in_any_spelling(source, customer):
+def test_ringing_finds_the_caller_and_opens_a_phone_ticket_while_they_wait(source, customer):
     response = post(source, event("ringing", T0))
     assert response.status_code == 200, response.content
     call = CallRecord.objects.get()
@@ -85,14 +86,24 @@ def test_ringing_finds_the_caller_by_number_in_any_spelling(source, customer):
         "inbound",
         T0,
     )
-    assert call.ticket is None
+    ticket = Ticket.objects.get()
+    assert (call.ticket, call.opened_ticket) == (ticket, True)
+    assert (ticket.channel, ticket.customer, ticket.created_at, ticket.first_responded_at) == (
+        "phone",
+        customer,
+        T0,
+        None,
+    )
     assert response.json()["call"]["status"] == "ringing"
 
 
-def test_ringing_from_an_unknown_number_creates_no_customer(source):
-    post(source, event("ringing", T0, caller="13999999999"))
-    assert CallRecord.objects.get().customer is None
-    assert not Customer.objects.exists()
+def test_ringing_from_an_unknown_number_makes_the_caller_a_customer(source):
+    post(source, event("ringing", T0, caller="0086 139 1234 5678"))
+    call = CallRecord.objects.get()
+    assert call.customer is not None
+    assert call.ticket.customer == call.customer
+    # Found again however the number is spelled next time.
+    assert caller_find(phone="139 1234 5678") == call.customer
 
 
 def test_an_answered_call_attaches_to_the_callers_open_ticket_and_is_its_first_response(
@@ -112,21 +123,23 @@ def test_an_answered_call_attaches_to_the_callers_open_ticket_and_is_its_first_r
     assert Ticket.objects.count() == 1
 
 
-def test_an_answered_call_without_an_open_ticket_opens_a_phone_ticket(source, customer, agent_on_phone):
+def test_the_answer_is_the_first_response_of_the_ticket_the_ringing_opened(source, customer, agent_on_phone):
     post(source, event("ringing", T0))
     post(source, event("answered", T0 + dt.timedelta(seconds=20), agent_email="ZHANG@example.com"))
     ticket = Ticket.objects.get()
     assert (ticket.channel, ticket.customer, ticket.assignee) == ("phone", customer, agent_on_phone)
-    assert CallRecord.objects.get().ticket == ticket
-    assert ticket.first_responded_at == max(T0 + dt.timedelta(seconds=20), ticket.created_at)
+    # Ring to answer: the phone channel's first-response time, and the SLA's 60 s clock is met.
+    assert ticket.first_responded_at - ticket.created_at == dt.timedelta(seconds=20)
+    clock = SlaClock.objects.get(ticket=ticket, target="first_response")
+    assert (clock.status, clock.stopped_at) == ("met", T0 + dt.timedelta(seconds=20))
+    assert CallRecord.objects.get().wait_seconds == 20
 
 
-def test_an_answered_call_from_a_new_number_creates_the_customer(source, agent_on_phone):
-    post(source, event("answered", T0, caller="0086 139 1234 5678", agent_extension="8001"))
+def test_an_answered_call_from_a_new_number_without_ringing_opens_a_ticket(source, agent_on_phone):
+    post(source, event("answered", T0, caller="+86 139 1234 5678", agent_extension="8001"))
     ticket = Ticket.objects.get()
-    # Found again however the number is spelled next time.
-    assert caller_find(phone="139 1234 5678") == ticket.customer
-    assert caller_find(phone="+86-139-1234-5678") == ticket.customer
+    assert ticket.assignee == agent_on_phone
+    assert caller_find(phone="13912345678") == ticket.customer
 
 
 def test_record_only_sources_open_no_ticket(source, customer):
@@ -157,26 +170,46 @@ def test_the_end_of_a_call_records_duration_and_recording(source, customer, agen
     assert call.ended_at == T0 + dt.timedelta(seconds=190)
 
 
-def test_a_missed_call_opens_one_callback_ticket_per_caller(source, customer):
+def test_a_missed_call_leaves_a_callback_note_on_its_ticket_and_repeated_calls_join_it(source, customer):
     post(source, event("ringing", T0))
     post(source, event("missed", T0 + dt.timedelta(seconds=30)))
     ticket = Ticket.objects.get()
-    assert (ticket.channel, ticket.priority, ticket.customer) == ("phone", "high", customer)
-    assert "13800000001" in ticket.subject or "138 0000 0001" in ticket.subject
+    assert (ticket.channel, ticket.customer, ticket.status) == ("phone", customer, "new")
     assert CallRecord.objects.get().status == "missed"
-    # A second missed call from the same caller joins the waiting callback.
+    notes = TicketMessage.objects.filter(ticket=ticket, kind="note")
+    assert notes.count() == 1 and "17:00" in notes.get().body  # the missed call's local time
+    # The same caller rings again and is missed again: one ticket, two calls, two notes.
     post(source, event("ringing", T0 + dt.timedelta(minutes=5), call_id="CALL-2"))
     post(source, event("missed", T0 + dt.timedelta(minutes=6), call_id="CALL-2"))
     assert Ticket.objects.count() == 1
     assert CallRecord.objects.filter(ticket=ticket).count() == 2
+    assert TicketMessage.objects.filter(ticket=ticket, kind="note").count() == 2
+
+
+def test_a_missed_call_reported_without_ringing_opens_one_high_priority_callback(source, customer):
+    post(source, event("missed", T0))
+    ticket = Ticket.objects.get()
+    assert (ticket.channel, ticket.priority, ticket.customer) == ("phone", "high", customer)
+    post(source, event("missed", T0 + dt.timedelta(minutes=2), call_id="CALL-2"))
+    assert Ticket.objects.count() == 1
+    assert CallRecord.objects.filter(ticket=ticket).count() == 2
     assert TicketMessage.objects.filter(ticket=ticket, kind="note").count() == 1
+
+
+def test_without_callbacks_a_missed_call_cancels_the_ticket_its_ringing_opened(source, customer):
+    source.missed_call_ticket = False
+    source.save()
+    post(source, event("ringing", T0))
+    post(source, event("missed", T0 + dt.timedelta(seconds=30)))
+    assert Ticket.objects.get().status == "cancelled"
+    assert CallRecord.objects.get().ticket is None
 
 
 def test_an_ended_call_that_was_never_answered_is_missed(source, customer):
     post(source, event("ringing", T0))
     post(source, event("ended", T0 + dt.timedelta(seconds=25)))
     assert CallRecord.objects.get().status == "missed"
-    assert Ticket.objects.get().priority == "high"
+    assert TicketMessage.objects.filter(kind="note").count() == 1
 
 
 def test_a_resent_event_changes_nothing(source, customer, agent_on_phone):

@@ -111,6 +111,8 @@ class CallRecord(models.Model):
     # The call centre's id of the call; empty for a call an agent logged by hand.
     external_call_id = models.CharField(_("call id"), max_length=100, blank=True)
     source = models.CharField(_("source"), max_length=40, blank=True)
+    # The call opened its ticket (rather than joining the caller's open one).
+    opened_ticket = models.BooleanField(_("opened the ticket"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -23,9 +23,15 @@ from aftersales.customers.models import Customer
 from aftersales.customers.services import customer_identify
 from aftersales.sla.clocks import clocks_meet, sla_summary_refresh
 from aftersales.sla.models import SlaTarget
-from aftersales.tickets.lifecycle import OPEN_STATUSES
+from aftersales.tickets.lifecycle import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
 from aftersales.tickets.models import Channel, Priority, Ticket, TicketMessage, TicketType
-from aftersales.tickets.services import phone_call_log, ticket_add_message, ticket_open
+from aftersales.tickets.services import (
+    phone_call_log,
+    ticket_add_message,
+    ticket_open,
+    ticket_transition,
+    ticket_update,
+)
 from aftersales.tickets.services.response import ticket_record_first_response
 
 from .models import AnswerMode, CallDirection, CallRecord, CallStatus, CtiEvent, CtiSource
@@ -208,7 +214,13 @@ def _identified_customer(call: CallRecord) -> Customer | None:
     return customer
 
 
-def _ticket_on_answer(source: CtiSource, call: CallRecord) -> None:
+def _ticket_for_call(source: CtiSource, call: CallRecord) -> None:
+    """Attach the inbound call to the caller's open ticket, or open a phone ticket for it.
+
+    Done when the phone rings (or at the first event that arrives), so the ticket's clock starts
+    when the customer starts waiting: its first response is the answer, and ring → answer is what
+    the phone channel's 60-second target measures.
+    """
     if call.ticket_id is not None or call.direction != CallDirection.INBOUND:
         return
     if source.answer_mode == AnswerMode.RECORD_ONLY:
@@ -227,7 +239,45 @@ def _ticket_on_answer(source: CtiSource, call: CallRecord) -> None:
             assignee=call.agent if call.agent is not None and call.agent.is_staff_member else None,
             contact=customer.contacts.order_by("-is_primary", "id").first(),
         )
+        call.opened_ticket = True
     call.ticket = ticket
+
+
+def _assign_answering_agent(call: CallRecord) -> None:
+    """A ticket the call opened goes to the agent who answered it (if nobody has it yet)."""
+    ticket, agent = call.ticket, call.agent
+    if not call.opened_ticket or ticket is None or agent is None or ticket.assignee_id is not None:
+        return
+    if not agent.can(Capability.TICKET_ASSIGN) or ticket.status != TicketStatus.NEW:
+        return
+    ticket_update(ticket=ticket, actor=agent, changes={"assignee": agent})
+
+
+def _missed(source: CtiSource, call: CallRecord) -> None:
+    """An inbound call nobody answered: the customer is owed a call back."""
+    if call.direction != CallDirection.INBOUND:
+        return
+    if call.ticket is None:
+        _callback_for_missed(source, call)
+        return
+    when = timezone.localtime(call.started_at).strftime("%Y-%m-%d %H:%M")
+    if call.opened_ticket and not source.missed_call_ticket:
+        # Configured not to keep tickets for missed calls: the one the ringing opened goes.
+        ticket_transition(
+            ticket=call.ticket,
+            actor=None,
+            to_status=TicketStatus.CANCELLED,
+            note=_("Missed call; no callback."),
+        )
+        call.ticket = None
+        return
+    if source.missed_call_ticket and call.ticket.status not in FINAL_STATUSES:
+        ticket_add_message(
+            ticket=call.ticket,
+            actor=None,
+            kind=TicketMessage.Kind.NOTE,
+            body=_("Missed call at %(time)s. Call the customer back.") % {"time": when},
+        )
 
 
 def _callback_for_missed(source: CtiSource, call: CallRecord) -> None:
@@ -300,11 +350,15 @@ def _apply(source: CtiSource, call: CallRecord, data: CtiEventData, at: dt.datet
         call.duration_seconds = data.duration_seconds
     elif call.ended_at is not None and call.answered_at is not None:
         call.duration_seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
+    previous_status = call.status if call.pk else ""
     call.status = _status_of(call, missed=data.event == CallStatus.MISSED)
+    if call.status == CallStatus.MISSED:
+        if previous_status != CallStatus.MISSED:
+            _missed(source, call)
+        return
+    _ticket_for_call(source, call)
     if call.status in (CallStatus.ANSWERED, CallStatus.ENDED):
-        _ticket_on_answer(source, call)
-    elif call.status == CallStatus.MISSED:
-        _callback_for_missed(source, call)
+        _assign_answering_agent(call)
 
 
 @transaction.atomic
