@@ -100,3 +100,16 @@ def test_first_response_report_page_renders_in_both_languages(known_twice, agent
         assert 'data-channel="phone"' in html and 'data-channel="email"' in html
     bad = login(agent).get("/console/reports/first-response/", {"from": "2026-05-01", "to": "2026-01-01"})
     assert bad.status_code == 200 and "flash-error" in bad.content.decode()
+
+
+def test_customer_page_reads_a_bounded_number_of_queries(known_twice, agent, django_assert_max_num_queries):
+    client = login(agent)
+    url = f"/console/customers/{known_twice['customer'].code}/"
+    client.get(url)
+    with django_assert_max_num_queries(16):
+        first = client.get(url)
+    for index in range(6):
+        ticket_open(actor=None, customer=known_twice["customer"], subject=f"更多工单 {index}", channel="chat")
+    with django_assert_max_num_queries(16):
+        more = client.get(url)
+    assert first.status_code == more.status_code == 200

@@ -103,7 +103,7 @@ def test_history_refuses_a_forged_cursor(person, agent, api_as):
 
 def test_history_reads_a_constant_number_of_queries(person, agent, api_as, django_assert_max_num_queries):
     client = api_as(agent)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(6):
         assert client.get(f"/api/v1/customers/{person.pk}/history", {"limit": 100}).status_code == 200
 
 
@@ -139,3 +139,14 @@ def test_duplicates_and_merge_over_the_api(agent, api_as):
     assert again.status_code == 409
     assert api_as(agent).get(f"/api/v1/customers/{source.pk}").json()["merged_into"] == target.pk
     assert api_as(agent).patch(f"/api/v1/customers/{source.pk}", {"name": "x"}).status_code == 409
+
+
+def test_duplicates_read_a_constant_number_of_queries(agent, api_as, django_assert_max_num_queries):
+    target, _, _ = customer_identify(actor=None, name="钱先生", email="qian@example.com")
+    for index in range(5):
+        _, contact, _ = customer_identify(actor=None, name="钱先生", phone=f"1371234000{index}")
+        Contact.objects.filter(pk=contact.pk).update(email="qian@example.com")
+    client = api_as(agent)
+    with django_assert_max_num_queries(10):
+        items = client.get(f"/api/v1/customers/{target.pk}/duplicates").json()["items"]
+    assert len(items) == 5
