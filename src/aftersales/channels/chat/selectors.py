@@ -186,4 +186,9 @@ def conversation_summary(conversation: Conversation, *, language: str) -> dict[s
         "updated_at": conversation.updated_at.isoformat(),
         "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
         "version": conversation.version,
+        # The widget's stream refreshes this every 20 s while the visitor's page is open.
+        "visitor_online": bool(
+            conversation.last_visitor_seen_at
+            and timezone.now() - conversation.last_visitor_seen_at <= ONLINE_WINDOW
+        ),
     }

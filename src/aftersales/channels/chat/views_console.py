@@ -130,6 +130,7 @@ def console(request: HttpRequest) -> HttpResponseBase:
         "error": _("Something went wrong. Please try again."),
         "reconnecting": _("Reconnecting…"),
         "page": _("Page"),
+        "visitor_left": _("The visitor has left the page"),
     }
     return render(
         request,

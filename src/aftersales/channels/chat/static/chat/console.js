@@ -61,7 +61,7 @@
         button.type = "button";
         button.setAttribute("data-conversation", c.id);
         var line1 = el("span", "line1");
-        line1.appendChild(el("span", "", c.visitor));
+        line1.appendChild(el("span", c.visitor_online ? "" : "muted", c.visitor));
         line1.appendChild(el("span", "muted small", c.language === "en" ? "EN" : "中"));
         var detail = c.status === "active" ? fmt(S.taken_by, { agent: c.agent_name }) :
           (c.status === "waiting" ? fmt(S.waiting_for, { minutes: minutesSince(c.waiting_since || c.created_at) }) : c.channel);
@@ -84,6 +84,7 @@
     status.textContent = c.status_label;
     status.className = "badge chat-status-" + c.status;
     var meta = [c.visitor_email, c.visitor_phone, c.channel].filter(Boolean);
+    if (open && !c.visitor_online) meta.unshift(S.visitor_left);
     if (c.page_url) meta.push(S.page + ": " + c.page_url);
     $("pane-meta").textContent = meta.join(" · ");
     var ticket = $("pane-ticket");
@@ -116,7 +117,12 @@
     node.appendChild(document.createTextNode(m.body));
     if (m.sources && m.sources.length) {
       var src = el("div", "src", S.sources);
-      m.sources.forEach(function (s) { var a = el("a", "", s.title); a.href = s.url; a.target = "_blank"; src.appendChild(a); });
+      m.sources.forEach(function (s) {
+        var a = el("a", "", s.title);
+        try { var href = new URL(s.url, location.href); if (/^https?:$/.test(href.protocol)) a.href = href.href; } catch (e) { /* no link */ }
+        a.target = "_blank"; a.rel = "noopener";
+        src.appendChild(a);
+      });
       node.appendChild(src);
     }
     thread.appendChild(node);
@@ -150,6 +156,7 @@
     es.onerror = function () {
       if (source !== es) return;
       es.close(); source = null;
+      $("presence-label").textContent = S.reconnecting;
       retry = setTimeout(openStream, 2000);
     };
   }

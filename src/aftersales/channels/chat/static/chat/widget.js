@@ -237,7 +237,10 @@
       var src = el("div", "src", S.sources);
       m.sources.forEach(function (s) {
         var a = el("a", "", s.title);
-        try { a.href = new URL(s.url, base).href; } catch (e) { a.href = base; }
+        try {
+          var href = new URL(s.url, base);
+          a.href = /^https?:$/.test(href.protocol) ? href.href : base;
+        } catch (e) { a.href = base; }
         a.target = "_blank"; a.rel = "noopener";
         src.appendChild(a);
       });
@@ -320,6 +323,7 @@
       if (source !== es) return;
       es.close(); source = null;
       if (state && (state.status === "closed" || state.status === "offline_message")) return;
+      statusText.textContent = S.connection_lost;
       retryTimer = setTimeout(startStream, 2000);
     };
   }
