@@ -157,3 +157,14 @@ def test_same_name_in_the_same_region_is_a_possible_duplicate(agent):
     found = customer_possible_duplicates(user=agent, customer=first)
     assert [(c.customer, c.reasons) for c in found] == [(second, ["name_region"])]
     assert elsewhere not in [c.customer for c in found]
+
+
+def test_a_ticket_opened_for_a_merged_customer_lands_on_the_one_it_joined(pair, supervisor, agent):
+    from aftersales.tickets.services import ticket_open
+
+    stale_source = pair["source"]
+    customer_merge(actor=supervisor, source=Customer.objects.get(pk=stale_source.pk), target=pair["target"])
+    merged = Customer.objects.get(pk=stale_source.pk)
+    contact = Contact.objects.get(pk=pair["source_contact"].pk)  # moved with the merge
+    ticket = ticket_open(actor=None, customer=merged, contact=contact, subject="合并后来信", channel="email")
+    assert ticket.customer_id == pair["target"].pk

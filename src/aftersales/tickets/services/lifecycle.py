@@ -99,6 +99,9 @@ def ticket_open(
     assignee: User | None = None,
     tags: Iterable[str] = (),
 ) -> Ticket:
+    # A customer merged into another is kept only as a record: new work goes where it was merged.
+    while customer.merged_into_id is not None and customer.merged_into is not None:
+        customer = customer.merged_into
     # actor None: the platform opening a ticket for a contact that arrived on a channel (e-mail,
     # chat, webhook); the channel has authenticated the sender and identified the customer.
     if actor is None:
