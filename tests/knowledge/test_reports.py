@@ -125,3 +125,26 @@ def test_reports_render_in_chinese(agent, library):
     client.cookies["django_language"] = "zh-hans"
     page = client.get("/console/kb/reports/missing-articles/").content.decode()
     assert "缺失的文章" in page
+
+
+def test_bot_report_counts_deflections_and_hand_overs(agent, library):
+    from aftersales.knowledge import bot
+
+    for _ in range(3):
+        session = bot.bot_session_start(channel="help", locale="en")
+        bot.bot_ask(session=session, question="water heater E1")
+        bot.bot_resolve(session=session, solved=True)
+    user = customer_user()
+    session = bot.bot_session_start(channel="portal", locale="en", user=user)
+    bot.bot_ask(session=session, question="转人工")
+    bot.bot_hand_over(session=session, actor=user)
+    bot.bot_session_start(channel="help", locale="en")  # never asked anything: not counted
+    response = login(agent).get("/console/kb/reports/bot/")
+    rows = {row["label"]: row for row in response.context["rows"]}
+    assert rows["Help centre"]["total"] == 3 and rows["Help centre"]["deflection"] == 100
+    assert rows["Portal"]["by_outcome"]["handed_over"] == 1
+    assert rows["All channels"]["total"] == 4
+    assert (rows["All channels"]["deflection"], rows["All channels"]["handover"]) == (75, 25)
+    assert session.ticket.number in response.content.decode()
+    old = login(agent).get("/console/kb/reports/bot/", {"from": "2020-01-01", "to": "2020-01-31"})
+    assert old.context["rows"][-1]["total"] == 0

@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from .models import Article, ArticleFeedback, Locale, UseVia
+from .models import Article, ArticleFeedback, BotChannel, BotOutcome, BotSession, Locale, UseVia
 from .selectors import can_review, missing_articles, top_problems
 from .view_utils import date_or, staff_required
 
@@ -152,3 +153,43 @@ def feedback_report(request: HttpRequest) -> HttpResponse:
         for a in articles
     ]
     return render(request, "knowledge/console/report_feedback.html", _context(request, "feedback", rows=rows))
+
+
+@staff_required
+@require_GET
+def bot_report(request: HttpRequest) -> HttpResponse:
+    """The answer bot's conversations in the period: solved by the bot (deflected), handed over, open."""
+    _from, _to, since, until = _period(request)
+    sessions = BotSession.objects.filter(created_at__gte=since, created_at__lt=until).exclude(transcript=[])
+    counts = {
+        (row["channel"], row["outcome"]): row["n"]
+        for row in sessions.values("channel", "outcome").annotate(n=Count("id")).order_by()
+    }
+    rows = []
+    for channel, label in [*BotChannel.choices, ("", _("All channels"))]:
+        by_outcome = {
+            outcome: sum(n for (c, o), n in counts.items() if o == outcome and (not channel or c == channel))
+            for outcome in BotOutcome.values
+        }
+        total = sum(by_outcome.values())
+        if channel and not total:
+            continue
+        rows.append(
+            {
+                "label": label,
+                "total": total,
+                "by_outcome": by_outcome,
+                "deflection": round(100 * by_outcome[BotOutcome.DEFLECTED] / total) if total else None,
+                "handover": round(100 * by_outcome[BotOutcome.HANDED_OVER] / total) if total else None,
+            }
+        )
+    handed_over = list(
+        sessions.filter(outcome=BotOutcome.HANDED_OVER, ticket__isnull=False)
+        .select_related("ticket", "customer")
+        .order_by("-updated_at")[:20]
+    )
+    return render(
+        request,
+        "knowledge/console/report_bot.html",
+        _context(request, "bot", rows=rows, outcomes=BotOutcome.choices, handed_over=handed_over),
+    )

@@ -66,6 +66,7 @@ urlpatterns: list = [
     path("console/kb/reports/top-problems/", report_views.top_problems_report, name="report-top"),
     path("console/kb/reports/missing-articles/", report_views.missing_articles_report, name="report-missing"),
     path("console/kb/reports/feedback/", report_views.feedback_report, name="report-feedback"),
+    path("console/kb/reports/bot/", report_views.bot_report, name="report-bot"),
     # The editor (KB-CORE)
     path("console/kb/", include("aftersales.knowledge.editor_urls")),
 ]
