@@ -33,8 +33,17 @@ from ..models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 logger = logging.getLogger(__name__)
 
 # Seconds to wait after the 1st, 2nd … failed attempt; after the last one the delivery fails.
+# ``AFTERSALES_WEBHOOK_RETRY_DELAYS`` may shorten them (the multi-worker test does); the number
+# of attempts stays the same.
 RETRY_DELAYS = (60, 300, 1800, 7200, 43200)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+
+
+def _retry_delay(attempts: int) -> int:
+    delays = tuple(getattr(settings, "AFTERSALES_WEBHOOK_RETRY_DELAYS", None) or RETRY_DELAYS)
+    return int(delays[min(attempts, len(delays)) - 1])
+
+
 RESPONSE_EXCERPT_CHARS = 1000
 USER_AGENT = "aftersales-webhooks/1"
 
@@ -169,7 +178,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> str:
     elif delivery.attempts >= MAX_ATTEMPTS:
         values.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
     else:
-        delay = RETRY_DELAYS[min(delivery.attempts, len(RETRY_DELAYS)) - 1]
+        delay = _retry_delay(delivery.attempts)
         values.update(status=DeliveryStatus.PENDING, next_attempt_at=finished + dt.timedelta(seconds=delay))
     # Only the holder of this attempt records its outcome.
     WebhookDelivery.objects.filter(
