@@ -269,3 +269,10 @@ def test_term_coverage_and_content_terms():
     assert bot.term_coverage(["clean", "shower"], "Cleaning a shower", "en") == 1.0
     assert bot.term_coverage(["clean", "filter"], "Cleaning a shower", "en") == 0.5
     assert bot.term_coverage([], "anything", "en") == 0.0
+
+
+def test_domain_synonyms_count_as_covered():
+    # "tap" is the customer's word for the manual's "faucet" (dictionary/synonyms.txt).
+    assert bot.term_coverage(["tap", "drip"], "The faucet drips", "en") == 1.0
+    assert bot.term_coverage(["厕所", "漏水"], "马桶底座漏水", "zh-hans") == 1.0
+    assert bot.term_coverage(["tap"], "A shower head", "en") == 0.0

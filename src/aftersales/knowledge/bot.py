@@ -28,6 +28,7 @@ The channels call these functions directly; their names and meaning are a contra
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -57,6 +58,7 @@ from .models import (
 )
 from .search import SearchHit, article_search, tokenize
 from .services import search_log, ticket_article_use
+from .text import synonym_rules
 
 __all__ = [
     "BotReply",
@@ -161,15 +163,31 @@ def content_terms(text: str, locale: str) -> list[str]:
     return seen
 
 
-def term_coverage(terms: list[str], text: str, locale: str) -> float:
-    """Share of ``terms`` found among the tokens of ``text`` (0 when there are no terms)."""
+def term_coverage(
+    terms: list[str], text: str, locale: str, question_terms: Iterable[str] | None = None
+) -> float:
+    """Share of ``terms`` found in ``text`` (0 when there are no terms).
+
+    A term counts when it is one of the text's tokens, a substring of it (a product code or a
+    compound the tokenizer cut differently), or when a domain synonym rule (``dictionary/
+    synonyms.txt``, the one the search expands queries with) that applies to the question
+    (``question_terms``, default ``terms``) maps it to words the text has: "厕所" is covered by an
+    article about "马桶", "tap" by one about the "faucet".
+    """
     if not terms:
         return 0.0
     tokens = {token.lower() for token in tokenize(text, locale)}
     lowered = text.lower()
-    # A term the tokenizer split differently (a product code, a compound) still counts as a substring.
-    found = sum(1 for term in terms if term in tokens or (len(term) >= 2 and term in lowered))
-    return found / len(terms)
+    covered = {term for term in terms if term in tokens or (len(term) >= 2 and term in lowered)}
+    missing = set(terms) - covered
+    if missing:
+        asked = set(question_terms if question_terms is not None else terms) | set(terms)
+        for rule in synonym_rules():
+            applies = rule.source & missing and rule.source <= asked
+            if applies and any(all(term in tokens for term in group) for group in rule.targets):
+                covered |= rule.source & missing
+                missing -= rule.source
+    return len(covered) / len(terms)
 
 
 def _version_text(version: ArticleVersion) -> str:
@@ -379,8 +397,9 @@ def _decide(question: str, locale: str, user: User | None) -> BotReply:
     if not hits:
         return _handover_reply(asked=False)
     terms = content_terms(question, locale)
+    asked = tokenize(question, locale)
     coverage = {
-        hit.article_id: term_coverage(terms, _version_text(live[hit.article_id][1]), locale)
+        hit.article_id: term_coverage(terms, _version_text(live[hit.article_id][1]), locale, asked)
         for hit in hits[:MAX_OPTIONS]
     }
     if max(coverage.values()) < MIN_COVERAGE:
