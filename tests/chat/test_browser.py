@@ -267,3 +267,74 @@ def test_this_solved_it_ends_the_chat_without_a_ticket(open_page, desk, settings
     shoot(visitor, "chat-widget-deflected-en", full_page=False)
     assert Conversation.objects.get().close_reason == "deflected"
     assert not Ticket.objects.exists()
+
+
+SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
+<style>body {{ font-family: serif; }} button {{ background: red; }} .msg {{ color: red; }}</style></head>
+<body><h1>Another company's shop</h1>
+<script src="{server}/chat/widget.js" data-channel="{key}" data-lang="en" async></script></body></html>"""
+
+
+@pytest.fixture
+def shop(live_server, desk):
+    """Another website on its own origin (127.0.0.1 on another port; the live server is localhost)
+    whose page embeds the widget; both are loopback, so Chromium's private-network rules allow it."""
+    import http.server
+    import threading
+
+    html = SHOP_PAGE.format(server=live_server.url, key=desk["channel"].public_key).encode()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_widget_works_embedded_on_another_site(open_page, desk, settings, shop):
+    """The page lives on another origin: config, messages and the event stream go cross-origin."""
+    settings.AFTERSALES_CHAT_BOT = False
+    desk["channel"].allowed_origins = shop
+    desk["channel"].save()
+    agent_page = open_page("en")
+    agent_online(agent_page, desk["agent"].username)
+
+    visitor = open_page("en")
+    visitor.goto(f"{shop}/product/1")
+    visitor.click(".launcher")
+    visitor.locator(".form:not(.hidden) textarea[name=body]").fill("Is the cabinet in stock?")
+    visitor.locator("button[name=start]").click()
+    expect(visitor.locator(".msg.visitor")).to_have_text("Is the cabinet in stock?")
+    # The host page's CSS (red buttons) does not reach into the widget.
+    color = visitor.locator(".foot .btn").evaluate("b => getComputedStyle(b).backgroundColor")
+    assert color == "rgb(31, 111, 235)"
+
+    agent_page.locator("#list-waiting .chat-row").click()
+    agent_page.click("#pane-accept")
+    agent_page.fill("#pane-input", "Yes, it ships tomorrow.")
+    agent_page.keyboard.press("Enter")
+    expect(visitor.locator(".msg.agent")).to_contain_text("Yes, it ships tomorrow.")
+    token = visitor.evaluate(f"localStorage.getItem('aftersales-chat:{desk['channel'].public_key}')")
+    assert token == Conversation.objects.get().public_token
+    assert Conversation.objects.get().page_url == f"{shop}/product/1"
+
+
+def test_a_site_the_channel_does_not_allow_shows_no_widget(open_page, desk, shop):
+    visitor = open_page("en")
+    with visitor.expect_request(re.compile(r".*/config\?lang=en$")):
+        visitor.goto(f"{shop}/product/1")
+    visitor.wait_for_timeout(500)
+    assert visitor.locator("[data-aftersales-chat]").count() == 0
+    assert not Conversation.objects.exists()
