@@ -194,3 +194,33 @@ def test_search_without_query_logs_nothing(client, library):
 def test_bad_filter_values_do_not_break_the_search(client, library):
     response = client.get("/help/en/search/", {"q": "E1", "category": "x", "product": "-1", "page": "abc"})
     assert response.status_code == 200
+
+
+def test_manual_pages_show_the_current_edition_its_contents_and_changes(client, library):
+    from aftersales.knowledge.manual_services import manual_create, manual_publish_edition, manual_section_add
+
+    from .web_support import editor
+
+    user = editor()
+    manual = manual_create(
+        actor=user, slug="service-manual-en", title_zh="服务手册", title_en="Service manual", locale="en"
+    )
+    chapter = manual_section_add(actor=user, manual=manual, title="Water heaters")
+    manual_section_add(actor=user, manual=manual, parent=chapter, article=library["e1_en"])
+    manual_publish_edition(actor=user, manual=manual)
+    revise(library["e1_en"], title="The water heater shows error E1", body="New text for E1.")
+    manual_section_add(actor=user, manual=manual, parent=chapter, article=library["nozzle"])
+    edition = manual_publish_edition(actor=user, manual=manual)
+
+    page = html(client.get("/help/en/manual/"))
+    assert "Service manual" in page and "v2" in page
+    page = html(client.get("/help/en/manual/service-manual-en/"))
+    assert "Current edition v2" in page
+    assert 'href="/help/en/a/water-heater-e1/"' in page and "Water heaters" in page
+    assert "v1 → v2" in page  # the E1 article changed
+    assert "Cleaning the shower head nozzles" in page  # added
+    assert f'href="/console/kb/editions/{edition.pk}/html/"' in page
+    assert (
+        client.get(f"/console/kb/editions/{edition.pk}/html/").status_code == 200
+    )  # public manual, no login
+    assert client.get("/help/en/manual/no-such-manual/").status_code == 404

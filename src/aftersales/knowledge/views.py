@@ -339,5 +339,19 @@ def help_manual(request: HttpRequest, locale: str, slug: str) -> HttpResponse:
             edition=edition,
             editions=editions,
             changes=edition.changes or {},
+            outline=_outline_links(edition),
         ),
     )
+
+
+def _outline_links(edition: ManualEdition) -> list[dict[str, object]]:
+    """The edition's outline; entries whose article is still live link to the help-centre page."""
+    outline = [entry for entry in (edition.outline or []) if isinstance(entry, dict)]
+    ids = [entry["article_id"] for entry in outline if isinstance(entry.get("article_id"), int)]
+    live = {
+        article.pk: reverse("knowledge:help-article", kwargs={"locale": article.locale, "key": article.key})
+        for article in Article.objects.filter(
+            pk__in=ids, audience=Audience.PUBLIC, published_version__isnull=False
+        )
+    }
+    return [{**entry, "url": live.get(entry.get("article_id"), "")} for entry in outline]  # type: ignore[arg-type]
