@@ -163,6 +163,26 @@ def test_translation_link_prefills_the_other_language():
     assert en.translation_group == zh.translation_group
 
 
+def test_an_existing_article_is_linked_as_a_translation():
+    author = writer()
+    zh = draft_article(
+        actor=author, key="clean-filter", locale="zh-hans", title="清洗滤网", body="关闭水阀。"
+    )
+    en = draft_article(
+        actor=author, key="filter-cleaning", locale="en", title="Clean the filter", body="Close."
+    )
+    client = signed_in(author)
+    detail = client.get(reverse("knowledge:editor-article", args=[zh.pk])).content.decode()
+    assert f'<option value="{en.pk}">' in detail
+    action(client, zh, action="link_translation", translation=str(en.pk))
+    en.refresh_from_db()
+    assert en.translation_group == zh.translation_group
+    other_en = draft_article(actor=author, key="another", locale="en", title="Another", body="x")
+    action(client, zh, action="link_translation", translation=str(other_en.pk))  # English is taken
+    other_en.refresh_from_db()
+    assert other_en.translation_group != zh.translation_group
+
+
 def test_the_preview_is_sanitised():
     client = signed_in(writer())
     html = client.post(

@@ -279,6 +279,16 @@ def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
         if code != article.locale and code not in {other.locale for other in translations}
     ]
     now = timezone.now()
+    linkable = (
+        list(
+            Article.objects.filter(locale__in=[code for code, _label in missing_locales])
+            .exclude(translation_group=article.translation_group)
+            .select_related("published_version")
+            .order_by("key")[:500]
+        )
+        if missing_locales
+        else []
+    )
     return _render(
         request,
         "knowledge/editor/article_detail.html",
@@ -294,6 +304,7 @@ def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
             "reject_form": RejectForm(),
             "translations": translations,
             "missing_locales": missing_locales,
+            "linkable": linkable,
             "can_review": selectors.can_review(user),
             "scheduled": [
                 v
@@ -333,6 +344,7 @@ def article_action(request: HttpRequest, article_id: int) -> HttpResponse:
         "reject": lambda: _reject(request, user, article),
         "rollback": lambda: _rollback(request, user, article),
         "unpublish": lambda: _unpublish(user, article),
+        "link_translation": lambda: _link_translation(request, user, article),
     }
     handler = handlers.get(action)
     if handler is None:
@@ -428,6 +440,13 @@ def _rollback(request: HttpRequest, user: User, article: Article) -> str:
         "old": target.number,
         "new": version.number,
     }
+
+
+def _link_translation(request: HttpRequest, user: User, article: Article) -> str:
+    other_id = _int_param(request.POST.get("translation"))
+    other = _fetch(lambda: selectors.article_get_for_user(user=user, article_id=other_id or 0))
+    services.article_link_translation(actor=user, article=article, translation=other)
+    return _("The articles are now linked as translations.")
 
 
 def _unpublish(user: User, article: Article) -> str:

@@ -70,6 +70,7 @@ from .models import (
 
 __all__ = [
     "article_create",
+    "article_link_translation",
     "article_rollback",
     "article_unpublish",
     "article_update",
@@ -310,6 +311,37 @@ def article_update(
     # Category, products and audience are search filters: the index must follow.
     search.index_article(article.pk)
     return article
+
+
+@transaction.atomic
+def article_link_translation(*, actor: User | None, article: Article, translation: Article) -> Article:
+    """Make ``translation`` (an existing article in another language) a translation of ``article``.
+
+    ``translation`` leaves its old group; ``article``'s group may not have that language yet."""
+    user = require(actor, Capability.KB_EDIT)
+    if translation.pk == article.pk or translation.locale == article.locale:
+        raise ValidationFailed(details={"translation": str(_("A translation must be in another language."))})
+    if translation.translation_group == article.translation_group:
+        return translation
+    if Article.objects.filter(
+        translation_group=article.translation_group, locale=translation.locale
+    ).exists():
+        raise Conflict(
+            _("This article already has a translation in that language."), code="translation_exists"
+        )
+    before = {"translation_group": str(translation.translation_group)}
+    Article.objects.filter(pk=translation.pk).update(
+        translation_group=article.translation_group, updated_at=timezone.now()
+    )
+    translation.refresh_from_db()
+    audit_record(
+        actor=user,
+        obj=translation,
+        action="kb.article.link_translation",
+        before=before,
+        after={"translation_group": str(article.translation_group), "translation_of": article.pk},
+    )
+    return translation
 
 
 @transaction.atomic
