@@ -190,6 +190,8 @@ CELERY_BEAT_SCHEDULE = {
     # Read the IMAP mailboxes; resend queued e-mail that is due (both idempotent).
     "mail-poll-mailboxes": {"task": "mail.poll_mailboxes", "schedule": 60.0},
     "mail-send-due": {"task": "mail.send_due", "schedule": 60.0},
+    # Close chats whose visitor left half an hour ago (compare-and-set; the tickets stay open).
+    "chat-close-abandoned": {"task": "chat.close_abandoned", "schedule": 300.0},
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("in", "processed", "control"):

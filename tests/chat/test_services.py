@@ -260,3 +260,44 @@ def test_a_team_channel_needs_a_team_member_online(channel, agent):
     assert not agents_available(channel=channel)
     agent_presence_set(user=member, online=True)
     assert agents_available(channel=channel)
+
+
+def test_chats_whose_visitor_left_are_closed_by_the_sweep(channel, agent):
+    from aftersales.channels.chat.services import conversations_close_abandoned
+    from aftersales.channels.chat.tasks import close_abandoned
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        left, _ = conversation_start(channel=channel, body="走了")
+        staying, _ = conversation_start(channel=channel, body="还在")
+    with time_machine.travel(start + dt.timedelta(minutes=25), tick=False):
+        from aftersales.channels.chat.services import conversation_visitor_seen
+
+        conversation_visitor_seen(conversation=staying)
+    with time_machine.travel(start + dt.timedelta(minutes=31), tick=False):
+        assert close_abandoned() == 1
+        assert conversations_close_abandoned() == 0  # safe to run twice
+    left.refresh_from_db()
+    staying.refresh_from_db()
+    assert (left.status, left.close_reason) == ("closed", "abandoned")
+    assert left.messages.filter(event_code="closed_abandoned").count() == 1
+    assert left.ticket.status == TicketStatus.NEW  # the ticket stays for follow-up
+    assert staying.status == "waiting"
+
+
+def test_many_abandoned_bot_chats_never_hide_a_waiting_one(channel, agent, settings):
+    from aftersales.channels.chat.selectors import console_conversations
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for index in range(120):
+            Conversation.objects.create(
+                channel=channel, public_token=f"old-{index}", status="bot", last_visitor_seen_at=start
+            )
+    with time_machine.travel(start + dt.timedelta(minutes=20), tick=False):
+        waiting, _ = conversation_start(channel=channel, body="有人吗")
+        fresh = Conversation.objects.create(
+            channel=channel, public_token="fresh", status="bot", last_visitor_seen_at=timezone.now()
+        )
+        rows = console_conversations(user=agent)
+    assert [c.pk for c in rows] == [waiting.pk, fresh.pk]

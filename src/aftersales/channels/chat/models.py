@@ -80,6 +80,7 @@ class CloseReason(models.TextChoices):
     AGENT = "agent", _("Closed by the agent")
     VISITOR = "visitor", _("Ended by the visitor")
     OFFLINE = "offline", _("Left a message")
+    ABANDONED = "abandoned", _("The visitor left")
 
 
 OPEN_STATUSES = (ConversationStatus.BOT, ConversationStatus.WAITING, ConversationStatus.ACTIVE)

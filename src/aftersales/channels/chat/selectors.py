@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from typing import Any
 
@@ -16,7 +17,6 @@ from aftersales.core.paging import keyset_page
 
 from .models import (
     ONLINE_WINDOW,
-    OPEN_STATUSES,
     AgentPresence,
     ChatChannel,
     ChatMessage,
@@ -26,6 +26,8 @@ from .models import (
 from .services import may_take_chats, system_text
 
 CONSOLE_LIST_LIMIT = 100
+BOT_LIST_LIMIT = 30
+BOT_LIST_WINDOW = dt.timedelta(minutes=10)
 
 
 def channel_get_public(*, public_key: str) -> ChatChannel:
@@ -75,15 +77,19 @@ def _staff(user: User) -> None:
 
 
 def console_conversations(*, user: User) -> list[Conversation]:
-    """The open conversations an agent sees: waiting first (oldest first), then active, then bot."""
+    """The open conversations an agent sees: waiting (oldest first), active, and the bot's chats
+    whose visitor is still there (newest first) - each list bounded on its own, so a crowd of
+    visitors talking to the bot never pushes a waiting chat out of sight."""
     _staff(user)
-    rows = list(
-        Conversation.objects.filter(status__in=OPEN_STATUSES)
-        .select_related("channel", "ticket", "assigned_agent")
-        .order_by("id")[:CONSOLE_LIST_LIMIT]
+    base = Conversation.objects.select_related("channel", "ticket", "assigned_agent")
+    waiting = list(base.filter(status=ConversationStatus.WAITING).order_by("id")[:CONSOLE_LIST_LIMIT])
+    active = list(base.filter(status=ConversationStatus.ACTIVE).order_by("id")[:CONSOLE_LIST_LIMIT])
+    with_bot = list(
+        base.filter(
+            status=ConversationStatus.BOT, last_visitor_seen_at__gte=timezone.now() - BOT_LIST_WINDOW
+        ).order_by("-id")[:BOT_LIST_LIMIT]
     )
-    order = {ConversationStatus.WAITING: 0, ConversationStatus.ACTIVE: 1, ConversationStatus.BOT: 2}
-    return sorted(rows, key=lambda c: (order.get(ConversationStatus(c.status), 3), c.pk))
+    return waiting + active + with_bot
 
 
 def conversation_get_for_staff(*, user: User, conversation_id: int) -> Conversation:

@@ -10,13 +10,14 @@ are copied onto it when it is opened.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -167,6 +168,7 @@ def system_text(code: str, data: dict[str, Any]) -> str:
         "agent_joined": _("%(agent)s joined the chat."),
         "closed_agent": _("The agent ended the chat."),
         "closed_visitor": _("The visitor ended the chat."),
+        "closed_abandoned": _("The visitor left; the chat was closed."),
         "deflected": _("Glad we could help. The chat is closed."),
         "offline_left": _("Message received as ticket %(ticket)s. We will get back to you."),
         "contact_left": _("Contact details left: %(details)s"),
@@ -727,6 +729,52 @@ def conversation_close(*, conversation: Conversation, actor: User | None) -> Con
     )
     publish(ChatConversationClosed(conversation=conversation, actor=actor, reason=reason))
     return conversation
+
+
+def conversations_close_abandoned(*, idle_minutes: int = 30, batch: int = 500) -> int:
+    """Close open chats whose visitor left (no page open and no line for ``idle_minutes``).
+
+    A sweep: each row is closed by compare-and-set in its own transaction, so it is safe to run
+    twice or on several schedulers at once; the tickets stay open for follow-up."""
+    cutoff = timezone.now() - dt.timedelta(minutes=idle_minutes)
+    ids = list(
+        Conversation.objects.filter(status__in=OPEN_STATUSES, updated_at__lt=cutoff)
+        .filter(Q(last_visitor_seen_at__lt=cutoff) | Q(last_visitor_seen_at__isnull=True))
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    closed = 0
+    for conversation_id in ids:
+        with transaction.atomic():
+            conversation = (
+                Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
+            )
+            if conversation is None or not conversation.is_open:
+                continue
+            seen = conversation.last_visitor_seen_at
+            if conversation.updated_at >= cutoff or (seen is not None and seen >= cutoff):
+                continue
+            old_status = conversation.status
+            _conversation_changed(
+                conversation,
+                [old_status],
+                status=Status.CLOSED,
+                close_reason=CloseReason.ABANDONED,
+                closed_at=timezone.now(),
+            )
+            _system_line(conversation, "closed_abandoned")
+            audit_record(
+                actor=None,
+                obj=conversation,
+                action="chat.conversation.close",
+                before={"status": old_status},
+                after={"status": Status.CLOSED, "reason": CloseReason.ABANDONED},
+            )
+            publish(
+                ChatConversationClosed(conversation=conversation, actor=None, reason=CloseReason.ABANDONED)
+            )
+            closed += 1
+    return closed
 
 
 @transaction.atomic
