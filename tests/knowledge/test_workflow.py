@@ -331,3 +331,14 @@ def test_keys_and_text_are_validated():
         services.article_create(actor=author, locale="en", key="ok", title="t", body="bad\x00byte")
     assert set(error.value.details) == {"body"}
     assert not Article.objects.exists()
+
+
+def test_the_beat_schedule_runs_publish_due():
+    from django.conf import settings
+
+    from aftersales.celery import app
+
+    app.loader.import_default_modules()
+    entry = settings.CELERY_BEAT_SCHEDULE["knowledge-publish-due"]
+    assert entry["task"] == "knowledge.publish_due" and entry["schedule"] <= 60
+    assert "knowledge.publish_due" in app.tasks
