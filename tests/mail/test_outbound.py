@@ -236,3 +236,33 @@ def test_concurrent_senders_on_postgres_and_sqlite_send_once(settings, smtp_serv
     assert errors == []
     assert len(smtp_server.recorder.messages) == 5
     assert OutboundEmail.objects.filter(status=OutboundStatus.SENT).count() == 5
+
+
+def test_the_reply_is_escaped_in_html_and_verbatim_in_text(customer, agent):
+    ticket = open_ticket(customer, agent)
+    ticket_add_message(ticket=ticket, actor=agent, body='Use the <script>alert("x")</script> valve & reset.')
+    reply = OutboundEmail.objects.get(ticket=ticket, kind="reply")
+    assert "<script>" not in reply.html
+    assert "&lt;script&gt;" in reply.html
+    assert 'Use the <script>alert("x")</script> valve & reset.' in reply.text
+
+
+def test_a_customers_answer_to_a_delivered_reply_comes_back_to_the_ticket(customer, agent, settings):
+    ticket = open_ticket(customer, agent)
+    ticket_add_message(ticket=ticket, actor=agent, body="Please send a photo.")
+    reply = OutboundEmail.objects.get(ticket=ticket, kind="reply")
+    assert outbound_send(outbound_id=reply.pk) == "sent"
+    sent = email.message_from_bytes(
+        (settings.DATA_DIR / "outbox" / f"{reply.message_id}.eml").read_bytes(), policy=policy.default
+    )
+
+    answer = (
+        f"From: Wang Fang <wangfang@example.com>\nTo: {sent['Reply-To']}\nSubject: Re: {sent['Subject']}\n"
+        f"Message-ID: <answer-1@example.com>\nIn-Reply-To: {sent['Message-ID']}\nReferences: {sent['References']} "
+        f"{sent['Message-ID']}\nContent-Type: text/plain; charset=utf-8\n\nHere it is.\n\n"
+        f"On Tue, Service wrote:\n> Please send a photo.\n"
+    ).encode()
+    result = inbound_ingest(raw=answer)
+
+    assert result.ticket.pk == ticket.pk
+    assert result.inbound.ticket_message.body == "Here it is."
