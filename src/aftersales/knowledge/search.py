@@ -17,7 +17,7 @@ How it works (docs/knowledge-search.md tells the longer story):
   ``corrected_query``), or the longest known prefix (``installat`` → ``instal``); an unknown
   Chinese word falls back to its character bigrams that the index knows. Domain synonyms
   (``dictionary/synonyms.txt``) widen the query at a lower weight.
-* **Scale.** Terms found in more than a tenth of a large index (≥ 2,000 articles) do not select
+* **Scale.** Terms found in more than 2 % of a large index (≥ 2,000 articles) do not select
   candidates when the query has rarer terms (they still count in the PostgreSQL score): the
   "common terms" cut-off that keeps a query over 100,000 articles within milliseconds.
 """
@@ -72,9 +72,9 @@ MAX_QUERY_CHARS = 200
 MAX_BASE_TERMS = 16
 MAX_TERMS = 40
 MAX_BODY_TERMS = 6000
-TOTAL_CAP = 1000  # totals above this are reported as 1000: counting every match costs more than it says
+TOTAL_CAP = 1000  # the deepest offset a caller may page to
 COMMON_MIN_DOCUMENTS = 2000
-COMMON_SHARE = 0.1
+COMMON_SHARE = 0.02
 SNIPPET_CHARS = 160
 FUZZY_CUTOFF = 80.0
 CACHE_SECONDS = 60.0
@@ -427,16 +427,15 @@ def _search_sqlite(
     where, params = filters.sql("rowid", filters.now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
     weights = ", ".join(str(weight) for weight in SQLITE_WEIGHTS)
     sql = (
-        f"SELECT rowid, version_id, bm25({DOCUMENT_TABLE}, {weights}) AS rank FROM {DOCUMENT_TABLE} "  # noqa: S608
-        f"WHERE {DOCUMENT_TABLE} MATCH %s AND {where} ORDER BY rank, rowid LIMIT %s OFFSET %s"
+        "SELECT article_id, version_id, rank, count(*) OVER () FROM ("  # noqa: S608
+        f"SELECT rowid AS article_id, version_id, bm25({DOCUMENT_TABLE}, {weights}) AS rank FROM {DOCUMENT_TABLE} "
+        f"WHERE {DOCUMENT_TABLE} MATCH %s AND {where}) AS matches ORDER BY rank, article_id LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [expression, *params, limit, offset])
-        rows = [(int(a), int(v), -float(rank)) for a, v, rank in cursor.fetchall()]
-        total = _count(
-            cursor, f"{DOCUMENT_TABLE} MATCH %s AND {where}", [expression, *params], rows, limit, offset
-        )
-    return rows, total
+        fetched = cursor.fetchall()
+    rows = [(int(a), int(v), -float(rank)) for a, v, rank, _total in fetched]
+    return rows, _total(fetched, offset)
 
 
 def _tsquery(term: _Term) -> str:
@@ -464,26 +463,21 @@ def _search_postgres(
         score_parts.append("%s * ts_rank(%s::float4[], document, %s::tsquery, 1)")
         score_params += [term.weight * _idf(documents, df), POSTGRES_WEIGHTS, _tsquery(term)]
     sql = (
-        f"SELECT article_id, version_id, {' + '.join(score_parts)} AS score FROM {DOCUMENT_TABLE} "  # noqa: S608
-        f"WHERE document @@ %s::tsquery AND {where} ORDER BY score DESC, article_id LIMIT %s OFFSET %s"
+        f"SELECT article_id, version_id, {' + '.join(score_parts)} AS score, count(*) OVER () "  # noqa: S608
+        f"FROM {DOCUMENT_TABLE} WHERE document @@ %s::tsquery AND {where} "
+        "ORDER BY score DESC, article_id LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*score_params, match, *params, limit, offset])
-        rows = [(int(a), int(v), float(score)) for a, v, score in cursor.fetchall()]
-        total = _count(cursor, f"document @@ %s::tsquery AND {where}", [match, *params], rows, limit, offset)
-    return rows, total
+        fetched = cursor.fetchall()
+    rows = [(int(a), int(v), float(score)) for a, v, score, _total in fetched]
+    return rows, _total(fetched, offset)
 
 
-def _count(
-    cursor: CursorWrapper, where: str, params: list[Any], rows: Sequence[object], limit: int, offset: int
-) -> int:
-    if len(rows) < limit and (rows or offset == 0):
-        return offset + len(rows)
-    cursor.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {DOCUMENT_TABLE} WHERE {where} LIMIT {TOTAL_CAP}) AS matches",  # noqa: S608
-        params,
-    )
-    return int(cursor.fetchone()[0])
+def _total(fetched: Sequence[Sequence[Any]], offset: int) -> int:
+    """All matches, counted by the window function of the ranking query itself (free: ranking has
+    to score every match anyway); past the last page the count is unknown, so it is the offset."""
+    return int(fetched[0][-1]) if fetched else offset
 
 
 def _hits(rows: list[tuple[int, int, float]], plan: _Plan) -> list[SearchHit]:

@@ -26,7 +26,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import snowballstemmer
 
@@ -53,8 +53,7 @@ ENGLISH_STOP_WORDS = _word_list(DICTIONARY_DIR / "stopwords_en.txt")
 CHINESE_STOP_WORDS = _word_list(DICTIONARY_DIR / "stopwords_zh.txt")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     term: str  # what the index stores
     surface: str  # the word as written (lower-cased), for "did you mean" and display
     start: int  # offsets into the original text, for highlighting
