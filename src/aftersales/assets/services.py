@@ -103,7 +103,9 @@ def installed_products_follow_customer_merge(*, source_id: int, target_id: int, 
     """Installed products of a customer merged into another now belong to that one (their
     addresses moved with the customer). Runs in ``customer_merge``'s transaction (``CustomersMerged``)."""
     serials = list(
-        InstalledProduct.objects.filter(customer_id=source_id).order_by("id").values_list("serial_number", flat=True)
+        InstalledProduct.objects.filter(customer_id=source_id)
+        .order_by("id")
+        .values_list("serial_number", flat=True)
     )
     moved = InstalledProduct.objects.filter(customer_id=source_id).update(customer_id=target_id)
     if moved:
