@@ -331,6 +331,21 @@ def render(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def write_doc(table: str) -> None:
+    """Replace the table between this benchmark's markers in docs/benchmarks.md (append them if absent)."""
+    import datetime as dt
+    import platform
+
+    doc = ROOT / "docs" / "benchmarks.md"
+    begin, end = "<!-- kb-latency:begin -->", "<!-- kb-latency:end -->"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    if begin not in text:
+        text += f"\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    stamp = f"Measured {dt.datetime.now(tz=dt.UTC).date()} on {platform.node() or 'this machine'} ({os.cpu_count()} cores), `{Path(__file__).name}`:"
+    doc.write_text(f"{head}{begin}\n{stamp}\n\n{table}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -346,6 +361,7 @@ def main() -> None:
         "--data-dir", default=os.environ.get("BENCH_DATA_DIR", ""), help="keep the SQLite file here"
     )
     parser.add_argument("--reuse", action="store_true", help="keep databases already holding the articles")
+    parser.add_argument("--doc", action="store_true", help="write the table into docs/benchmarks.md")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -378,6 +394,8 @@ def main() -> None:
             ).stdout
             results[database] = json.loads(output.strip().splitlines()[-1])
     print(json.dumps(results, indent=1) if args.json else render(results))
+    if args.doc:
+        write_doc(render(results))
 
 
 if __name__ == "__main__":

@@ -299,6 +299,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of create load")
     parser.add_argument("--read-duration", type=float, default=15.0, help="seconds per read scenario")
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--no-kb", action="store_true", help="skip bench/kb_eval.py and bench/kb_latency.py")
     args = parser.parse_args()
     data_dir = Path(os.environ.get("BENCH_DATA_DIR", "/tmp/aftersales-bench"))
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -313,6 +314,18 @@ def main() -> None:
     if not args.no_doc:
         write_doc(text)
         print(f"written to {DOC}")
+    if not args.no_kb:  # knowledge search: retrieval quality and latency over 100k articles, both databases
+        for script in ("kb_eval.py", "kb_latency.py"):
+            subprocess.run(
+                [
+                    BIN / "python",
+                    ROOT / "bench" / script,
+                    "--pg",
+                    args.pg,
+                    *([] if args.no_doc else ["--doc"]),
+                ],
+                check=True,
+            )
 
 
 if __name__ == "__main__":
