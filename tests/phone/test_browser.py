@@ -59,3 +59,31 @@ def test_agent_logs_a_call_and_sees_it_on_the_ticket(open_page, transactional_db
     call = CallRecord.objects.exclude(pk=earlier.pk).get()
     assert (call.ticket, call.duration_seconds, call.agent) == (ticket, 245, agent)
     shoot(page, f"phone-calls-panel-{language}")
+
+
+def test_agent_records_a_call_on_the_callers_open_ticket(open_page, transactional_db):  # noqa: F811
+    from aftersales.tickets.services import ticket_open
+
+    agent = UserFactory(role=Role.AGENT, display_name="张敏")
+    customer = CustomerFactory(name="上海浦江酒店", phone="13812345678")
+    ContactFactory(customer=customer, name="陈经理")
+    existing = ticket_open(actor=agent, customer=customer, subject="淋浴房漏水")
+    page = open_page("zh-hans")
+    sign_in(page, agent.username)
+    page.wait_for_url("**/console/")
+    page.goto("/console/call/")
+    page.fill("#id_phone", "138-1234-5678")
+    page.wait_for_selector(f"#caller input[name=attach_to][value={existing.number}]")
+    page.check(f"#caller input[name=attach_to][value={existing.number}]")
+    assert not page.is_visible("#id_subject")  # no subject needed for an existing ticket
+    assert page.text_content("form.callform button[type=submit]") == "记到此工单"
+    page.fill("textarea[name=notes]", "客户确认周五上午在家")
+    page.fill("input[name=duration]", "0:48")
+    shoot(page, "phone-log-call-on-open-ticket-zh-hans")
+    with page.expect_navigation():
+        page.click("form.callform button[type=submit]")
+    page.wait_for_selector("#calls")
+    assert Ticket.objects.count() == 1
+    assert CallRecord.objects.get().ticket == existing
+    assert "0:48" in page.text_content("#calls")
+    assert existing.messages.get(kind="note").body == "客户确认周五上午在家"

@@ -11,8 +11,8 @@ from aftersales.channels.phone.models import CallRecord
 from aftersales.channels.phone.numbers import national_number, phone_candidates
 from aftersales.customers.models import Customer
 from aftersales.tickets.models import Ticket
-from aftersales.tickets.services import ticket_open
-from tests.factories import ContactFactory, CustomerFactory
+from aftersales.tickets.services import ticket_open, ticket_transition
+from tests.factories import ContactFactory, CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +167,44 @@ def test_a_ticket_without_calls_says_so(agent, admin_user):
     assert (
         "No calls on this ticket." in login(agent).get(f"/console/tickets/{ticket.number}/").content.decode()
     )
+
+
+def test_a_call_about_an_open_ticket_is_recorded_on_it_with_the_notes(agent, admin_user):
+    customer = CustomerFactory(phone="13812345678")
+    ContactFactory(customer=customer)
+    existing = ticket_open(actor=admin_user, customer=customer, subject="水压低")
+    response = login(agent).post(
+        "/console/call/",
+        {
+            "phone": "13812345678",
+            "customer_id": customer.pk,
+            "attach_to": existing.number,
+            "notes": "客户说今天下午在家",
+            "direction": "inbound",
+            "duration": "1:10",
+            "type": "repair",
+            "priority": "normal",
+        },
+    )
+    assert response["Location"] == f"/console/tickets/{existing.number}/"
+    assert Ticket.objects.count() == 1
+    call = CallRecord.objects.get()
+    assert (call.ticket, call.duration_seconds) == (existing, 70)
+    note = existing.messages.get(kind="note")
+    assert (note.body, note.channel, note.author) == ("客户说今天下午在家", "phone", agent)
+    existing.refresh_from_db()
+    assert existing.first_responded_at is not None
+
+
+def test_a_call_cannot_be_recorded_on_a_ticket_the_agent_cannot_see_or_that_is_closed(admin_user):
+    technician = UserFactory(role="technician")
+    ticket = ticket_open(actor=admin_user, customer=CustomerFactory(), subject="别人的工单")
+    data = {"phone": "13812345678", "attach_to": ticket.number, "type": "repair", "priority": "normal"}
+    response = login(technician).post("/console/call/", data)
+    assert (response.status_code, "flash-error" in response.content.decode()) == (200, True)
+    assert not CallRecord.objects.exists()
+    ticket_transition(ticket=ticket, actor=admin_user, to_status="cancelled")
+    response = login(admin_user).post("/console/call/", data)
+    assert (response.status_code, "flash-error" in response.content.decode()) == (200, True)
+    assert not CallRecord.objects.exists()
+    assert not ticket.messages.exists()

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import CallDirection
@@ -52,6 +53,8 @@ class CallDetailsForm(forms.Form):
         help_text=_("Minutes:seconds, e.g. 3:25"),
         widget=forms.TextInput(attrs={"placeholder": "3:25", "inputmode": "numeric"}),
     )
+    # A ticket number: record the call on the caller's open ticket instead of opening a new one.
+    attach_to = forms.CharField(required=False, max_length=20)
     recording_url = forms.URLField(
         label=_("Recording link"),
         required=False,
@@ -69,6 +72,9 @@ class CallDetailsForm(forms.Form):
             raise forms.ValidationError(_("A call lasts at most 24 hours."))
         return seconds
 
+    def clean_attach_to(self) -> str:
+        return (self.cleaned_data.get("attach_to") or "").strip().upper()
+
     def details(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
@@ -76,3 +82,7 @@ class CallDetailsForm(forms.Form):
             "duration_seconds": data.get("duration"),
             "recording_url": data.get("recording_url") or "",
         }
+
+
+def recorded_on_message(number: str) -> str:
+    return gettext("The call was recorded on ticket %(number)s.") % {"number": number}

@@ -23,8 +23,10 @@ from aftersales.customers.models import Customer
 from aftersales.customers.services import customer_identify
 from aftersales.sla.clocks import clocks_meet, sla_summary_refresh
 from aftersales.sla.models import SlaTarget
+from aftersales.tickets.errors import TicketClosed
 from aftersales.tickets.lifecycle import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
 from aftersales.tickets.models import Channel, Priority, Ticket, TicketMessage, TicketType
+from aftersales.tickets.selectors import ticket_get_for_user
 from aftersales.tickets.services import (
     phone_call_log,
     ticket_add_message,
@@ -152,6 +154,38 @@ def phone_call_log_with_record(
         duration_seconds=duration_seconds,
         recording_url=recording_url,
     )
+    return ticket, call
+
+
+@transaction.atomic
+def call_log_on_ticket(
+    *,
+    actor: User,
+    ticket_number: str,
+    phone: str,
+    notes: str = "",
+    direction: str = CallDirection.INBOUND,
+    duration_seconds: int | None = None,
+    recording_url: str = "",
+) -> tuple[Ticket, CallRecord]:
+    """The console's "log a phone call" about a ticket the caller already has: the call is
+    recorded on it and the agent's notes become an internal note; no new ticket."""
+    ticket = ticket_get_for_user(number=ticket_number.strip().upper(), user=actor)
+    if ticket.status in FINAL_STATUSES:
+        raise TicketClosed()
+    call = call_record_log(
+        actor=actor,
+        ticket=ticket,
+        customer=ticket.customer,
+        direction=direction,
+        number=phone.strip(),
+        duration_seconds=duration_seconds,
+        recording_url=recording_url,
+    )
+    if notes.strip():
+        ticket_add_message(
+            ticket=ticket, actor=actor, body=notes, kind=TicketMessage.Kind.NOTE, channel=Channel.PHONE
+        )
     return ticket, call
 
 

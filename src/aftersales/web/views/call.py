@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aftersales.channels.phone.forms import CallDetailsForm
+from aftersales.channels.phone.forms import CallDetailsForm, recorded_on_message
 from aftersales.channels.phone.selectors import caller_find, caller_open_tickets, caller_recent_calls
-from aftersales.channels.phone.services import phone_call_log_with_record
+from aftersales.channels.phone.services import call_log_on_ticket, phone_call_log_with_record
 from aftersales.core.errors import ApplicationError
 from aftersales.customers.models import Customer
 
@@ -57,8 +57,23 @@ def log_call(request: HttpRequest) -> HttpResponse:
         phone = request.POST.get("phone", "")
         customer = caller_find(phone=phone) if phone else None
         form.set_products(selectors.installed_products_of(customer_id=customer.pk if customer else None))
+        if call_form.is_valid() and call_form.cleaned_data["attach_to"]:
+            # The call is about a ticket the caller already has: no new ticket.
+            try:
+                ticket, _call = call_log_on_ticket(
+                    actor=user,
+                    ticket_number=call_form.cleaned_data["attach_to"],
+                    phone=phone,
+                    notes=request.POST.get("notes", ""),
+                    **call_form.details(),
+                )
+            except ApplicationError as exc:
+                report_error(request, exc)
+            else:
+                messages.success(request, recorded_on_message(ticket.number))
+                return redirect("web:console-ticket", number=ticket.number)
         valid = [form.is_valid(), call_form.is_valid()]  # both, so both show their errors
-        if all(valid):
+        if all(valid) and not call_form.cleaned_data["attach_to"]:
             data = form.cleaned_data
             try:
                 ticket, _call = phone_call_log_with_record(
