@@ -9,6 +9,7 @@
   var me = parseInt(root.dataset.me, 10), csrf = root.dataset.csrf;
   var ticketBase = root.dataset.ticketBase;
   var selected = null, current = null, lastId = 0, source = null, retry = null, seen = {}, rows = [];
+  var baseTitle = document.title;
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -49,6 +50,8 @@
   function renderQueue(data) {
     rows = data.conversations || [];
     setPresence(data.me_online);
+    var waitingCount = rows.filter(function (c) { return c.status === "waiting"; }).length;
+    document.title = (waitingCount ? "(" + waitingCount + ") " : "") + baseTitle;
     ["waiting", "active", "bot"].forEach(function (status) {
       var list = $("list-" + status);
       var items = rows.filter(function (c) { return c.status === status; });
