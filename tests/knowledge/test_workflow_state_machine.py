@@ -59,6 +59,34 @@ class Workflow(RuleBasedStateMachine):
         actor = self.author if as_author else self.approver
         self._try(lambda: services.version_publish(actor=actor, version=version))
 
+    @rule()
+    def submit_the_draft(self) -> None:
+        version = ArticleVersion.objects.filter(article=self.article, status=VersionStatus.DRAFT).first()
+        if version is not None:
+            self._try(lambda: services.version_submit(actor=self.author, version=version))
+
+    @rule(as_author=st.booleans())
+    def publish_what_is_in_review(self, as_author: bool) -> None:
+        version = ArticleVersion.objects.filter(article=self.article, status=VersionStatus.REVIEW).first()
+        if version is not None:
+            actor = self.author if as_author else self.approver
+            self._try(lambda: services.version_publish(actor=actor, version=version))
+
+    @rule(pick=st.integers(min_value=0, max_value=20))
+    def roll_back_to_history(self, pick: int) -> None:
+        history = list(
+            ArticleVersion.objects.filter(article=self.article, status__in=sorted(FROZEN_STATUSES)).order_by(
+                "number"
+            )
+        )
+        if history:
+            target = history[pick % len(history)]
+            self._try(
+                lambda: services.article_rollback(
+                    actor=self.approver, article=self.article, to_version=target
+                )
+            )
+
     @rule(pick=st.integers(min_value=0, max_value=20))
     def reject(self, pick: int) -> None:
         numbers = self._numbers()
@@ -108,5 +136,5 @@ class Workflow(RuleBasedStateMachine):
 @pytest.mark.django_db
 def test_random_workflows_keep_the_invariants():
     run_state_machine_as_test(
-        Workflow, settings=settings(max_examples=25, stateful_step_count=15, deadline=None, derandomize=True)
+        Workflow, settings=settings(max_examples=30, stateful_step_count=20, deadline=None, derandomize=True)
     )
