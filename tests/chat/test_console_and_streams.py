@@ -52,6 +52,16 @@ def test_the_visitor_stream_sends_lines_after_the_cursor_then_ends(visitor, agen
     assert events[-1][0] == "bye"
 
 
+def test_the_stream_of_an_ended_chat_says_goodbye_at_once(visitor, settings):
+    settings.AFTERSALES_CHAT_STREAM_SECONDS = 30
+    visitor.start(body="你好")
+    visitor.post("close")
+    events = read_events(visitor.get("stream", {"token": visitor.token}))
+    assert [event for event, _, _ in events] == ["message", "message", "state", "bye"]
+    assert events[-2][1]["status"] == "closed"
+    assert events[-1][1] == {"reconnect": False}
+
+
 def test_the_stream_resumes_from_last_event_id(visitor):
     started = visitor.start(body="一")
     visitor.post("messages", {"body": "二"})

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db import transaction
 
+from aftersales.core.errors import ApplicationError
+
 from .conf import chat_setting
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,8 @@ def resolve(*, session_id: Any, solved: bool) -> None:
             session = _session(session_id)
             if session is not None:
                 module.bot_resolve(session=session, solved=solved)
+    except ApplicationError as exc:
+        logger.info("chat: the answer bot refused the outcome: %s", exc.code)
     except Exception:
         logger.exception("chat: the answer bot could not record the outcome")
 
@@ -111,5 +115,7 @@ def hand_over(*, session_id: Any, customer: Any, ticket: Any, subject: str = "")
             session = _session(session_id)
             if session is not None:
                 module.bot_hand_over(session=session, customer=customer, ticket=ticket, subject=subject)
+    except ApplicationError as exc:
+        logger.info("chat: the answer bot refused the hand-over: %s", exc.code)
     except Exception:
         logger.exception("chat: the answer bot could not hand over")

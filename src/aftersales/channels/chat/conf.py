@@ -16,7 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "AFTERSALES_CHAT_POLL_SECONDS": 1.0,
     "AFTERSALES_CHAT_HEARTBEAT_SECONDS": 15.0,
     # Visitor requests per minute, per IP address and per conversation (0 turns a limit off).
-    "AFTERSALES_CHAT_RATE_PER_IP": 120,
+    "AFTERSALES_CHAT_RATE_PER_IP": 300,
     "AFTERSALES_CHAT_RATE_PER_CONVERSATION": 40,
     # New conversations per IP address per hour.
     "AFTERSALES_CHAT_STARTS_PER_IP_HOUR": 30,

@@ -48,7 +48,12 @@ def stream_response(events: Iterator[str]) -> StreamingHttpResponse:
     return response
 
 
-def _loop(step: Callable[[], Iterator[str]], *, on_beat: Callable[[], None] | None = None) -> Iterator[str]:
+def _loop(
+    step: Callable[[], Iterator[str]],
+    *,
+    on_beat: Callable[[], None] | None = None,
+    done: Callable[[], bool] | None = None,
+) -> Iterator[str]:
     lifetime = float(chat_setting("AFTERSALES_CHAT_STREAM_SECONDS"))
     poll = max(0.05, float(chat_setting("AFTERSALES_CHAT_POLL_SECONDS")))
     heartbeat = float(chat_setting("AFTERSALES_CHAT_HEARTBEAT_SECONDS"))
@@ -57,6 +62,9 @@ def _loop(step: Callable[[], Iterator[str]], *, on_beat: Callable[[], None] | No
     yield "retry: 1500\n\n"
     while True:
         yield from step()
+        if done is not None and done():
+            yield sse("bye", {"reconnect": False})
+            return
         now = time.monotonic()
         if now - last_seen >= SEEN_EVERY_SECONDS and on_beat is not None:
             on_beat()
@@ -82,6 +90,7 @@ def visitor_events(*, conversation: Conversation, since_id: int) -> Iterator[str
             .first()
         )
         if current is None:
+            cursor["done"] = True
             yield sse("gone", {})
             return
         while True:
@@ -95,8 +104,14 @@ def visitor_events(*, conversation: Conversation, since_id: int) -> Iterator[str
         if state != cursor["state"]:
             cursor["state"] = state
             yield sse("state", state)
+        # An ended chat has nothing more to say: the stream ends instead of polling on.
+        cursor["done"] = not current.is_open
 
-    return _loop(step, on_beat=lambda: conversation_visitor_seen(conversation=conversation))
+    return _loop(
+        step,
+        on_beat=lambda: conversation_visitor_seen(conversation=conversation),
+        done=lambda: bool(cursor.get("done")),
+    )
 
 
 def console_events(*, user: Any, language: str, conversation_id: int | None, since_id: int) -> Iterator[str]:

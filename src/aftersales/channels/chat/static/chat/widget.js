@@ -317,7 +317,13 @@
     source = es;
     es.addEventListener("message", function (ev) { try { addLine(JSON.parse(ev.data)); renderActions(); } catch (e) { /* ignore */ } });
     es.addEventListener("state", function (ev) { try { applyState(JSON.parse(ev.data)); } catch (e) { /* ignore */ } });
-    es.addEventListener("bye", function () { if (source === es) { es.close(); source = null; startStream(); } });
+    es.addEventListener("bye", function (ev) {
+      if (source !== es) return;
+      es.close(); source = null;
+      var again = true;
+      try { again = JSON.parse(ev.data).reconnect !== false; } catch (e) { /* reconnect */ }
+      if (again) startStream();
+    });
     es.addEventListener("gone", function () { resetChat(); });
     es.onerror = function () {
       if (source !== es) return;
