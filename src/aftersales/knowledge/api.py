@@ -335,7 +335,11 @@ def edition_out(edition: ManualEdition) -> dict[str, Any]:
 
 
 def manual_out(manual: Manual) -> dict[str, Any]:
-    latest = manual.editions.order_by("-number").values_list("label", flat=True).first()
+    prefetched = getattr(manual, "edition_list", None)
+    if prefetched is not None:
+        latest = prefetched[0].label if prefetched else None
+    else:
+        latest = manual.editions.order_by("-number").values_list("label", flat=True).first()
     return {
         "id": manual.pk,
         "slug": manual.slug,
@@ -609,7 +613,7 @@ def article_feedback(request: HttpRequest, payload: FeedbackIn, article_id: int 
 
 @router.get("/manuals", response={200: ManualListOut, **ERRORS}, summary="Standard manuals")
 def list_manuals(request: HttpRequest) -> Any:
-    return {"items": [manual_out(manual) for manual in selectors.manuals_for_user(_user(request))[:200]]}
+    return {"items": [manual_out(manual) for manual in selectors.manuals_with_editions(_user(request))]}
 
 
 @router.get("/manuals/{slug}", response={200: ManualOut, **ERRORS}, summary="Read a manual")

@@ -549,7 +549,7 @@ def manual_list(request: HttpRequest) -> HttpResponse:
             _form_errors(request, form)
     else:
         form = ManualForm()
-    manuals = list(selectors.manuals_for_user(user).prefetch_related("editions"))
+    manuals = selectors.manuals_with_editions(user)
     return _render(
         request,
         "knowledge/editor/manual_list.html",

@@ -51,6 +51,7 @@ __all__ = [
     "manual_get_for_user",
     "manual_outline",
     "manuals_for_user",
+    "manuals_with_editions",
     "missing_articles",
     "review_queue",
     "top_problems",
@@ -307,6 +308,16 @@ def manuals_for_user(user: Any) -> QuerySet[Manual]:
     if not _is_staff(user):
         manuals = manuals.filter(audience=Audience.PUBLIC)
     return manuals.order_by("slug")
+
+
+def manuals_with_editions(user: Any) -> list[Manual]:
+    """Manuals the user may read, each with ``.edition_list`` (newest first, without the HTML)."""
+    editions = ManualEdition.objects.defer("html").order_by("-number")
+    return list(
+        manuals_for_user(user).prefetch_related(
+            Prefetch("editions", queryset=editions, to_attr="edition_list")
+        )[:200]
+    )
 
 
 def manual_get_for_user(*, user: Any, slug: str) -> Manual:
