@@ -125,20 +125,27 @@ def pdf_font() -> str:
     global _font_name
     if _font_name is not None:
         return _font_name
+    from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfbase.ttfonts import TTFont
 
+    name = "STSong-Light"
     for path, index in _FONT_CANDIDATES:
         if Path(path).exists():
             try:
                 pdfmetrics.registerFont(TTFont("KbCJK", path, subfontIndex=index))
             except Exception:  # noqa: S112 - a broken font file: try the next one
                 continue
-            _font_name = "KbCJK"
-            return _font_name
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    _font_name = "STSong-Light"
+            name = "KbCJK"
+            break
+    else:
+        pdfmetrics.registerFont(UnicodeCIDFont(name))
+    # One face for all styles (the CJK fonts have no bold/italic): <b>/<i> keep their words.
+    for bold in (0, 1):
+        for italic in (0, 1):
+            addMapping(name, bold, italic, name)
+    _font_name = name
     return _font_name
 
 
