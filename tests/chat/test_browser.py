@@ -234,6 +234,10 @@ def test_the_bot_answers_first_and_hands_over_to_an_agent(open_page, desk, setti
     # The agent sees the bot at work, the visitor asks for a person, the chat moves to "waiting".
     expect(agent_page.locator("#list-bot .chat-row")).to_have_count(1)
     visitor.click("button[name=person]")
+    # No contact details yet: the widget asks for them (optional) before a person takes over.
+    visitor.locator(".actions input[name=contact]").fill("li.na@example.com")
+    shoot(visitor, "chat-widget-ask-contact-zh", full_page=False)
+    visitor.click("button[name=contact-continue]")
     expect(agent_page.locator("#list-waiting .chat-row")).to_have_count(1)
     agent_page.locator("#list-waiting .chat-row").click()
     expect(agent_page.locator("#pane-thread .chat-line.bot")).to_contain_text("确认燃气阀门已经打开")
@@ -246,6 +250,7 @@ def test_the_bot_answers_first_and_hands_over_to_an_agent(open_page, desk, setti
     session = BotSession.objects.get(public_id=conversation.bot_session_id)
     assert session.outcome == BotOutcome.HANDED_OVER
     assert session.ticket_id == conversation.ticket_id
+    assert Ticket.objects.get(pk=conversation.ticket_id).customer.email == "li.na@example.com"
 
 
 def test_this_solved_it_ends_the_chat_without_a_ticket(open_page, desk, settings):

@@ -21,6 +21,11 @@ WIDGET_STRINGS = {
     "send": _("Send"),
     "solved": _("This solved it"),
     "person": _("Talk to a person"),
+    "ask_contact": _(
+        "So that we can follow up if the chat is interrupted, leave your e-mail or phone (optional)."
+    ),
+    "continue": _("Continue"),
+    "skip": _("Skip"),
     "sources": _("From our help articles:"),
     "waiting": _("Waiting for an agent…"),
     "agent_joined": _("You are chatting with %(agent)s"),

@@ -84,6 +84,7 @@
   root.appendChild(wrap);
 
   var cfg = null, S = {}, token = null, state = null, lastId = 0, source = null, retryTimer = null, seen = {};
+  var askingContact = false;
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -261,13 +262,15 @@
   }
 
   function renderActions() {
+    if (askingContact && state && state.status === "bot") return;  // keep the visitor's half-filled form
+    askingContact = false;
     actions.innerHTML = "";
     if (!state) { actions.classList.add("hidden"); return; }
     var buttons = [];
     if (state.status === "bot") {
       var answered = body.querySelector(".msg.bot");
       if (answered) buttons.push(["ok", S.solved, "solved", function () { act("feedback", { solved: true }); }]);
-      buttons.push(["ghost", S.person, "person", function () { act("person", {}); }]);
+      buttons.push(["ghost", S.person, "person", askPerson]);
     } else if (state.status === "waiting" && !state.agents_online) {
       buttons.push(["", S.leave_message, "leave", function () { openLeave(true); }]);
     }
@@ -357,10 +360,42 @@
       .then(function () { send.disabled = false; });
   }
   function act(path, payload) {
+    askingContact = false;
     call("POST", path, payload).then(load).catch(function (error) {
       addLine({ id: "e" + Date.now(), author: "system", body: errorText(error) });
       refresh();
     });
+  }
+  function askPerson() {
+    if (state && state.has_contact) { act("person", {}); return; }
+    // Ask for a way to reach the visitor before a person (and a ticket) takes over.
+    askingContact = true;
+    actions.innerHTML = "";
+    var box = el("div", "form");
+    box.style.padding = "0"; box.style.width = "100%";
+    box.appendChild(el("p", "", S.ask_contact));
+    var nameInput = field(box, S.name, "input", "name");
+    var contactInput = field(box, S.contact, "input", "contact");
+    var err = el("div", "err");
+    box.appendChild(err);
+    var row = el("div", "opts");
+    var go = el("button", "btn", S["continue"]);
+    go.type = "button"; go.name = "contact-continue";
+    var skip = el("button", "btn ghost", S.skip);
+    skip.type = "button"; skip.name = "contact-skip";
+    go.addEventListener("click", function () {
+      var contact = splitContact(contactInput.value);
+      if (!contact.email && !contact.phone && !nameInput.value.trim()) { act("person", {}); return; }
+      call("POST", "contact", { name: nameInput.value.trim(), email: contact.email, phone: contact.phone })
+        .then(function () { act("person", {}); })
+        .catch(function (error) { err.textContent = errorText(error); });
+    });
+    skip.addEventListener("click", function () { act("person", {}); });
+    row.appendChild(go); row.appendChild(skip);
+    box.appendChild(row);
+    actions.appendChild(box);
+    actions.classList.remove("hidden");
+    contactInput.focus();
   }
   function refresh() {
     if (!token) return Promise.resolve();
