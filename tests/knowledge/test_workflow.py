@@ -342,3 +342,22 @@ def test_the_beat_schedule_runs_publish_due():
     entry = settings.CELERY_BEAT_SCHEDULE["knowledge-publish-due"]
     assert entry["task"] == "knowledge.publish_due" and entry["schedule"] <= 60
     assert "knowledge.publish_due" in app.tasks
+
+
+def test_article_get_public_finds_only_live_public_articles():
+    from aftersales.core.errors import NotFound
+    from aftersales.knowledge import selectors
+
+    author, approver = writer(), reviewer()
+    live, _v = published_article(actor=author, approver=approver, key="live")
+    published_article(actor=author, approver=approver, key="staff-only", audience="internal")
+    draft_article(actor=author, key="draft")
+    assert selectors.article_get_public(locale="en", key="live") == live
+    for key in ("staff-only", "draft", "unknown"):
+        with pytest.raises(NotFound):
+            selectors.article_get_public(locale="en", key=key)
+    with pytest.raises(NotFound):
+        selectors.article_get_public(locale="zh-hans", key="live")
+    services.article_unpublish(actor=approver, article=live)
+    with pytest.raises(NotFound):
+        selectors.article_get_public(locale="en", key="live")
