@@ -301,3 +301,15 @@ def test_many_abandoned_bot_chats_never_hide_a_waiting_one(channel, agent, setti
         )
         rows = console_conversations(user=agent)
     assert [c.pk for c in rows] == [waiting.pk, fresh.pk]
+
+
+def test_accepting_a_chat_whose_ticket_was_closed_still_works(channel, agent):
+    conversation, _ = conversation_start(channel=channel, body="咨询")
+    Ticket.objects.filter(pk=conversation.ticket_id).update(
+        status=TicketStatus.CLOSED, closed_at=timezone.now()
+    )
+    conversation_accept(conversation=conversation, agent=agent)
+    conversation.refresh_from_db()
+    assert conversation.status == "active"
+    line = conversation_agent_message(conversation=conversation, agent=agent, body="您好")
+    assert (line.ticket_message.kind, line.ticket_message.author) == ("note", agent)

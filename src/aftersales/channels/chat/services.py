@@ -31,7 +31,7 @@ from aftersales.core.text import text_problem
 from aftersales.customers.models import Contact, Customer
 from aftersales.customers.services import customer_create, customer_identify, phone_key
 from aftersales.tickets.errors import TicketClosed
-from aftersales.tickets.lifecycle import TicketStatus
+from aftersales.tickets.lifecycle import FINAL_STATUSES, TicketStatus
 from aftersales.tickets.models import Channel, Ticket, TicketMessage
 from aftersales.tickets.services import ticket_add_message, ticket_open, ticket_transition, ticket_update
 
@@ -206,7 +206,7 @@ def _record_on_ticket(line: ChatMessage, conversation: Conversation, ticket: Tic
         # The ticket was closed while the chat went on: nothing is lost, it becomes a note.
         message = ticket_add_message(
             ticket=ticket,
-            actor=None,
+            actor=author_agent,
             body=body,
             kind=TicketMessage.Kind.NOTE,
             channel=Channel.CHAT,
@@ -655,7 +655,11 @@ def conversation_accept(*, conversation: Conversation, agent: User) -> Conversat
             subject=ticket.subject,
         )
     ticket.refresh_from_db()
-    if ticket.assignee_id is None and agent.can(Capability.TICKET_EDIT):
+    if (
+        ticket.assignee_id is None
+        and ticket.status not in FINAL_STATUSES
+        and agent.can(Capability.TICKET_EDIT)
+    ):
         ticket = ticket_update(ticket=ticket, actor=agent, changes={"assignee": agent})
     if ticket.status == TicketStatus.NEW and agent.can(Capability.TICKET_TRANSITION):
         ticket_transition(ticket=ticket, actor=agent, to_status=TicketStatus.ACCEPTED)
