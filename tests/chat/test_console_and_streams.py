@@ -191,3 +191,11 @@ def test_customers_cannot_read_chats_through_the_api(api_as, visitor):
     visitor.start(body="你好")
     response = api_as(customer_user()).get("/api/v1/chat/conversations")
     assert response.status_code == 403
+
+
+def test_the_ticket_page_links_back_to_the_chat(staff_login, agent, visitor):
+    visitor.start(body="马桶漏水")
+    conversation = Conversation.objects.get()
+    body = staff_login(agent).get(f"/console/tickets/{conversation.ticket.number}/").content.decode()
+    assert f'href="/chat/console/?c={conversation.pk}"' in body
+    assert f"Conversation {conversation.pk}" in body
