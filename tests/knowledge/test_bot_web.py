@@ -16,6 +16,16 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The bot's per-address limits live in the (process-wide) cache: each test starts afresh."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def library(db):
     return build_library()
@@ -145,3 +155,34 @@ def test_without_javascript_the_page_reloads(client, library):
 def test_bot_endpoints_only_accept_post(client, library):
     for url in ("/help/bot/ask/", "/help/bot/resolve/", "/help/bot/hand-over/", "/help/bot/restart/"):
         assert client.get(url).status_code == 405
+
+
+def test_visitors_cannot_open_tickets_without_limit(client, library):
+    from django.core.cache import cache
+
+    cache.clear()
+    for index in range(4):
+        client.post("/help/bot/restart/", {"locale": "en"}, **HTMX)
+        ask(client, "human please")
+        client.post(
+            "/help/bot/hand-over/",
+            {"locale": "en", "contact": "1", "email": f"visitor{index}@example.com"},
+            **HTMX,
+        )
+    assert Ticket.objects.count() == 3
+    cache.clear()
+
+
+def test_questions_are_rate_limited(client, library, monkeypatch):
+    from django.core.cache import cache
+
+    from aftersales.knowledge import bot_views
+
+    cache.clear()
+    monkeypatch.setattr(bot_views, "ASKS_PER_MINUTE", 2)
+    ask(client, "water heater E1")
+    ask(client, "water heater E1")
+    page = ask(client, "water heater E1")
+    assert "Too many questions" in page
+    assert len(BotSession.objects.get().transcript) == 4
+    cache.clear()

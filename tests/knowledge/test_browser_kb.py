@@ -73,6 +73,16 @@ def sign_in(page, username: str) -> None:
     page.click("form button[type=submit]")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The bot's per-address limits live in the (process-wide) cache: each test starts afresh."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def library(transactional_db):
     # The search index tables are not Django models: a flushed transactional test leaves rows behind.

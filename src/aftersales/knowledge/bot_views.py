@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,6 +32,23 @@ from .models import Article, BotChannel, BotOutcome, BotSession
 from .view_utils import is_customer_user, is_htmx, request_user, use_locale
 
 SESSION_KEY = "kb_bot_session"
+# Abuse limits per client address (kept in the cache, so per web process with the default local
+# cache; a shared cache such as Redis makes them global): questions per minute, and tickets a
+# visitor without a login may open through the bot per hour.
+ASKS_PER_MINUTE = 30
+VISITOR_HAND_OVERS_PER_HOUR = 3
+
+
+def _over_limit(request: HttpRequest, name: str, limit: int, window: int) -> bool:
+    """Count one more event for this client in the window; True when the limit is exceeded."""
+    key = f"kb-bot:{name}:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit
 
 
 def _channel(request: HttpRequest) -> str:
@@ -162,6 +180,10 @@ def bot_ask_view(request: HttpRequest) -> HttpResponse:
     question = (request.POST.get("question") or "").strip()
     errors: list[str] = []
     show_contact_form = False
+    if _over_limit(request, "ask", ASKS_PER_MINUTE, 60):
+        return _respond(
+            request, locale, errors=[_("Too many questions at once; wait a minute and ask again.")]
+        )
     try:
         session = _session_for_ask(request, locale)
         reply = bot_ask(session=session, question=question)
@@ -209,6 +231,15 @@ def bot_hand_over_view(request: HttpRequest) -> HttpResponse:
             errors = []
         return _respond(
             request, locale, session, errors=errors, show_contact_form=True, contact={"name": name}
+        )
+    if _over_limit(request, "hand-over", VISITOR_HAND_OVERS_PER_HOUR, 3600):
+        return _respond(
+            request,
+            locale,
+            session,
+            errors=[_("Too many requests from your network; please try again later or call us.")],
+            show_contact_form=True,
+            contact={"name": name, "email": email, "phone": phone},
         )
     try:
         customer, contact, _created = customer_identify(
