@@ -31,13 +31,13 @@ run: install
 	$(BIN)/aftersales serve --host 127.0.0.1 --port 8000
 
 # Debian's Chromium and a CJK font for the browser tests (Playwright must not download a browser),
-# and Debian's dovecot: the e-mail tests start their own IMAP server.
+# Debian's dovecot (the e-mail tests start their own IMAP server) and pdftotext (manual PDF checks).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/dovecot ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/dovecot ] || [ ! -x /usr/bin/pdftotext ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei dovecot-imapd >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei dovecot-imapd poppler-utils >/dev/null; \
 	  else \
-	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei dovecot-imapd >/dev/null; \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei dovecot-imapd poppler-utils >/dev/null; \
 	  fi; \
 	fi
 
