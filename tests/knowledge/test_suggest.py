@@ -42,9 +42,10 @@ def test_console_panel_suggests_articles_for_the_ticket_in_the_customers_languag
     assert "热水器显示" not in page  # the customer reads English
     assert 'data-extract="Error E1 on the water heater means ignition failed' in page
     assert 'data-url="http://testserver/help/en/a/water-heater-e1/"' in page
-    # Staff see internal articles too, marked, and without a public link to insert.
+    # Staff see internal articles too, marked, linked to the editor and not offered for a reply.
     assert "Ignition electrode repair pricing (internal)" in page
-    assert 'data-url=""' in page
+    assert f'href="/console/kb/articles/{library["internal"].pk}/"' in page
+    assert page.count('class="button-small secondary kb-insert"') == page.count('class="kb-suggestion"') - 1
 
 
 def test_the_draft_reply_steers_the_suggestions(agent, library, ticket):
