@@ -224,3 +224,20 @@ def test_manual_pages_show_the_current_edition_its_contents_and_changes(client, 
         client.get(f"/console/kb/editions/{edition.pk}/html/").status_code == 200
     )  # public manual, no login
     assert client.get("/help/en/manual/no-such-manual/").status_code == 404
+
+
+def test_pages_do_not_query_per_article(client, library, django_assert_max_num_queries):
+    for index in range(12):
+        publish(
+            key=f"filler-{index}",
+            title=f"Shower head tip {index}",
+            body="Clean the shower head often.",
+            category=library["care"],
+        )
+    client.get("/help/en/")  # session, language and vocabulary caches warm
+    with django_assert_max_num_queries(12):
+        assert client.get("/help/en/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get("/help/en/c/care/").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get("/help/en/search/", {"q": "shower head"}).status_code == 200
