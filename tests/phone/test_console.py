@@ -208,3 +208,35 @@ def test_a_call_cannot_be_recorded_on_a_ticket_the_agent_cannot_see_or_that_is_c
     assert (response.status_code, "flash-error" in response.content.decode()) == (200, True)
     assert not CallRecord.objects.exists()
     assert not ticket.messages.exists()
+
+
+def test_the_calls_page_lists_missed_calls_to_call_back(agent, admin_user, django_assert_max_num_queries):
+    customer = CustomerFactory(name="黄女士")
+    ticket = ticket_open(actor=admin_user, customer=customer, subject="回拨")
+    for n in range(3):
+        CallRecord.objects.create(
+            customer=customer,
+            ticket=ticket,
+            caller_number=f"1380000000{n}",
+            status="missed",
+            direction="inbound",
+        )
+    CallRecord.objects.create(
+        caller_number="13911112222", status="ended", direction="inbound", duration_seconds=61
+    )
+    client = login(agent)
+    with django_assert_max_num_queries(12):
+        body = client.get("/phone/calls/", {"status": "missed"}).content.decode()
+    assert body.count('class="call-missed"') == 3
+    assert "黄女士" in body and ticket.number in body
+    assert 'class="call-ended"' not in body
+    by_number = client.get("/phone/calls/", {"number": "+86 139 1111 2222"}).content.decode()
+    assert by_number.count('<tr class="call-') == 1 and "1:01" in by_number
+    assert "/phone/calls/?status=missed" in client.get("/console/call/").content.decode()
+
+
+def test_customers_cannot_see_the_calls_page():
+    from tests.factories import customer_user
+
+    user = customer_user()
+    assert login(user).get("/phone/calls/").status_code == 403

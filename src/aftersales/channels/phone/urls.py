@@ -1,4 +1,8 @@
 """Telephony pages."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "phone"
-urlpatterns: list = []
+urlpatterns = [path("calls/", views.call_list, name="calls")]
