@@ -136,3 +136,9 @@ def test_portal_new_request_page_includes_the_panel(library):
 def test_portal_suggestions_are_for_customers(agent, library):
     assert login(agent).get("/portal/kb/suggest/", {"subject": "E1"}).status_code == 403
     assert Client().get("/portal/kb/suggest/", {"subject": "E1"}).status_code == 302
+
+
+def test_portal_menu_leads_to_the_help_centre_and_the_bot(library):
+    client = login(customer_user())
+    page = client.get("/portal/").content.decode()
+    assert 'href="/help/en/"' in page and 'href="/help/en/ask/"' in page
