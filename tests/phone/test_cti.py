@@ -277,3 +277,29 @@ def test_calls_api_lists_a_tickets_calls_for_staff_only(source, customer, agent_
     from tests.factories import customer_user
 
     assert api_as(customer_user(customer)).get("/api/v1/phone/calls").status_code == 403
+
+
+def test_an_outbound_call_joins_the_customers_open_ticket_and_counts_as_its_response(
+    source, customer, agent_on_phone, admin_user
+):
+    with time_machine.travel(T0 - dt.timedelta(hours=1), tick=False):
+        ticket = ticket_open(actor=admin_user, customer=customer, subject="请回电", channel="web")
+    outbound = {
+        "direction": "outbound",
+        "caller": "8001",
+        "callee": "138-0000-0001",
+        "agent_extension": "8001",
+    }
+    post(source, event("ringing", T0, **outbound))
+    post(source, event("answered", T0 + dt.timedelta(seconds=8), **outbound))
+    call = CallRecord.objects.get()
+    assert (call.direction, call.customer, call.ticket) == ("outbound", customer, ticket)
+    ticket.refresh_from_db()
+    assert ticket.first_responded_at == T0 + dt.timedelta(seconds=8)
+    assert Ticket.objects.count() == 1
+
+
+def test_an_outbound_call_to_a_customer_without_open_tickets_opens_nothing(source, customer):
+    post(source, event("missed", T0, direction="outbound", caller="8001", callee="13800000001"))
+    assert CallRecord.objects.get().ticket is None
+    assert not Ticket.objects.exists()

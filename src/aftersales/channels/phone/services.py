@@ -255,9 +255,12 @@ def _ticket_for_call(source: CtiSource, call: CallRecord) -> None:
     when the customer starts waiting: its first response is the answer, and ring → answer is what
     the phone channel's 60-second target measures.
     """
-    if call.ticket_id is not None or call.direction != CallDirection.INBOUND:
+    if call.ticket_id is not None or source.answer_mode == AnswerMode.RECORD_ONLY:
         return
-    if source.answer_mode == AnswerMode.RECORD_ONLY:
+    if call.direction == CallDirection.OUTBOUND:
+        # An agent calling a customer back: the call joins the customer's open ticket, if any.
+        if source.answer_mode == AnswerMode.ATTACH_OR_OPEN and call.customer is not None:
+            call.ticket = _open_ticket_of(call.customer)
         return
     customer = _identified_customer(call)
     if customer is None:
