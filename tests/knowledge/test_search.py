@@ -206,3 +206,22 @@ def test_bad_arguments_are_validation_errors_and_empty_queries_find_nothing(libr
     assert search.article_search(query="  ？！ ").hits == []
     assert search.article_search(query='"恒温" OR * AND ( NEAR').total >= 0
     assert search.article_search(query="x" * 5000).total == 0
+
+
+def test_a_large_index_selects_candidates_by_rare_terms_and_ands_common_ones(library, monkeypatch):
+    # Pretend the index is large and every term common: the query then needs all its terms…
+    monkeypatch.setattr(search, "COMMON_MIN_DOCUMENTS", 1)
+    monkeypatch.setattr(search, "COMMON_SHARE", 0.0)
+    both = search.article_search(query="恒温阀芯 除垢")
+    assert ids(both) == [library["shower_zh"].pk]
+    # … and falls back to any of them when no article has all.
+    either = search.article_search(query="法兰密封圈 除垢")
+    assert set(ids(either)) == {library["shower_zh"].pk, library["toilet_zh"].pk}
+
+
+def test_paging_and_totals(library):
+    first = search.article_search(query="恒温 漏水 install 阀芯", audience="staff", limit=2)
+    assert first.total == 5 and len(first.hits) == 2
+    rest = search.article_search(query="恒温 漏水 install 阀芯", audience="staff", limit=2, offset=2)
+    assert rest.total == 5
+    assert len(rest.hits) == 2 and not set(ids(first)) & set(ids(rest))

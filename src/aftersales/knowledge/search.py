@@ -159,7 +159,6 @@ class _Vocabulary:
 
 _vocabulary = _Vocabulary()
 _generation = 0  # bumped when this process changes the index: caches reload at once
-_document_count: tuple[float, int, int] = (-math.inf, -1, 0)  # (loaded at, generation, count)
 
 
 def _invalidate() -> None:
@@ -167,17 +166,9 @@ def _invalidate() -> None:
     _generation += 1
 
 
-def _documents_indexed() -> int:
-    global _document_count
-    loaded_at, generation, count = _document_count
-    now = time.monotonic()
-    if now - loaded_at < CACHE_SECONDS and generation == _generation:
-        return count
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {DOCUMENT_TABLE}")  # noqa: S608
-        count = int(cursor.fetchone()[0])
-    _document_count = (now, _generation, count)
-    return count
+# The row of ``knowledge_search_term`` whose df is the number of indexed documents (N of the IDF):
+# kept by the indexer in the same upsert as the terms, so a query never counts the index.
+DOCUMENTS_ROW = ""
 
 
 def _frequencies(terms: Iterable[str]) -> dict[str, int]:
@@ -340,8 +331,8 @@ def article_search(
     plan = _plan((query or "")[:MAX_QUERY_CHARS])
     if not plan.terms:
         return SearchResult(hits=[], total=0, query_terms=[], corrected_query=None)
-    total_documents = _documents_indexed()
-    frequency = _frequencies(term.term for term in plan.terms if not term.prefix)
+    frequency = _frequencies([DOCUMENTS_ROW, *(term.term for term in plan.terms if not term.prefix)])
+    total_documents = frequency.pop(DOCUMENTS_ROW, 0)
     match_terms, require_all = _matching_terms(plan.terms, frequency, total_documents)
     filters = _Filters(
         locale=locale,
@@ -423,18 +414,63 @@ def _search_sqlite(
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[int, int, float]], int]:
+    """FTS5 ranks inside the index (``ORDER BY rank`` with our bm25 weights), which never reads the
+    stored rows; the filters (language, audience, category, product) read a row each, so they run on
+    the best ``window`` matches only. When those do not fill the page, the full filtered query runs."""
     expression = (" AND " if require_all else " OR ").join(_fts_phrase(term) for term in match_terms)
     where, params = filters.sql("rowid", filters.now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
-    weights = ", ".join(str(weight) for weight in SQLITE_WEIGHTS)
-    sql = (
-        "SELECT article_id, version_id, rank, count(*) OVER () FROM ("  # noqa: S608
-        f"SELECT rowid AS article_id, version_id, bm25({DOCUMENT_TABLE}, {weights}) AS rank FROM {DOCUMENT_TABLE} "
-        f"WHERE {DOCUMENT_TABLE} MATCH %s AND {where}) AS matches ORDER BY rank, article_id LIMIT %s OFFSET %s"
-    )
+    rank = "bm25(" + ", ".join(str(weight) for weight in SQLITE_WEIGHTS) + ")"
+    window = (offset + limit) * 4 + 40
     with connection.cursor() as cursor:
+        ranked: list[tuple[int, float]] = []
+        if require_all:
+            # Only common words: articles with all of them in the title or tags come first anyway
+            # (title weight), and there are far fewer of them to rank than matches in the body.
+            cursor.execute(
+                f"SELECT rowid, rank FROM {DOCUMENT_TABLE} WHERE {DOCUMENT_TABLE} MATCH %s AND rank MATCH %s "  # noqa: S608
+                "ORDER BY rank LIMIT %s",
+                ["{title tags} : (" + expression + ")", rank, window],
+            )
+            ranked = [(int(rowid), float(score)) for rowid, score in cursor.fetchall()]
+            if len(ranked) < window:
+                ranked = []
+        if not ranked:
+            cursor.execute(
+                f"SELECT rowid, rank FROM {DOCUMENT_TABLE} WHERE {DOCUMENT_TABLE} MATCH %s AND rank MATCH %s "  # noqa: S608
+                "ORDER BY rank LIMIT %s",
+                [expression, rank, window],
+            )
+            ranked = [(int(rowid), float(score)) for rowid, score in cursor.fetchall()]
+        complete = len(ranked) < window  # every match is in hand
+        if ranked:
+            marks = ", ".join(["%s"] * len(ranked))
+            cursor.execute(
+                f"SELECT rowid, version_id FROM {DOCUMENT_TABLE} WHERE rowid IN ({marks}) AND {where}",  # noqa: S608
+                [rowid for rowid, _score in ranked] + params,
+            )
+            allowed = dict(cursor.fetchall())
+        else:
+            allowed = {}
+        kept = [(rowid, int(allowed[rowid]), -score) for rowid, score in ranked if rowid in allowed]
+        if complete or len(kept) >= offset + limit:
+            if complete:
+                total = len(kept)
+            else:  # more matches than the window: count them (index only; before the filters)
+                cursor.execute(
+                    f"SELECT count(*) FROM {DOCUMENT_TABLE} WHERE {DOCUMENT_TABLE} MATCH %s",  # noqa: S608
+                    [expression],
+                )
+                total = int(cursor.fetchone()[0])
+            return kept[offset : offset + limit], total
+        sql = (
+            "SELECT article_id, version_id, rank, count(*) OVER () FROM ("  # noqa: S608
+            f"SELECT rowid AS article_id, version_id, {rank.replace('bm25(', f'bm25({DOCUMENT_TABLE}, ')} AS rank "
+            f"FROM {DOCUMENT_TABLE} WHERE {DOCUMENT_TABLE} MATCH %s AND {where}) AS matches "
+            "ORDER BY rank, article_id LIMIT %s OFFSET %s"
+        )
         cursor.execute(sql, [expression, *params, limit, offset])
         fetched = cursor.fetchall()
-    rows = [(int(a), int(v), -float(rank)) for a, v, rank, _total in fetched]
+    rows = [(int(a), int(v), -float(score)) for a, v, score, _total in fetched]
     return rows, _total(fetched, offset)
 
 
@@ -674,6 +710,7 @@ def _remove(cursor: CursorWrapper, article_ids: list[int]) -> Counter[str]:
         )
         for row in cursor.fetchall():
             removed.update({term for column in row for term in (column or "").split()})
+            removed[DOCUMENTS_ROW] += 1
         cursor.execute(f"DELETE FROM {DOCUMENT_TABLE} WHERE rowid IN ({marks})", article_ids)  # noqa: S608
     else:
         cursor.execute(
@@ -682,6 +719,7 @@ def _remove(cursor: CursorWrapper, article_ids: list[int]) -> Counter[str]:
         )
         for (lexemes,) in cursor.fetchall():
             removed.update(set(lexemes))
+            removed[DOCUMENTS_ROW] += 1
         cursor.execute(f"DELETE FROM {DOCUMENT_TABLE} WHERE article_id IN ({marks})", article_ids)  # noqa: S608
     return removed
 
@@ -736,6 +774,7 @@ def _insert(cursor: CursorWrapper, documents: list[_Document]) -> Counter[str]:
         )
     for document in documents:
         added.update(document.terms())
+    added[DOCUMENTS_ROW] += len(documents)
     return added
 
 

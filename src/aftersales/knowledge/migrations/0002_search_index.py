@@ -9,7 +9,8 @@ configuration from the same terms, weighted A (title), B (tags), C (summary), D 
 index.
 
 Both: ``knowledge_search_term`` counts in how many indexed articles each term occurs (document
-frequency: the IDF of the ranking, "did you mean" and the Chinese bigram fallback).
+frequency: the IDF of the ranking, "did you mean" and the Chinese bigram fallback); the row with
+the empty term counts the indexed documents.
 """
 
 from django.db import migrations
@@ -31,6 +32,7 @@ SQLITE_FORWARD = (
         script TEXT NOT NULL DEFAULT ''
     )
     """,
+    "CREATE INDEX knowledge_search_term_script ON knowledge_search_term (script, term)",
 )
 POSTGRES_FORWARD = (
     """
@@ -54,6 +56,7 @@ POSTGRES_FORWARD = (
         script varchar(1) NOT NULL DEFAULT ''
     )
     """,
+    "CREATE INDEX knowledge_search_term_script ON knowledge_search_term (script, term)",
 )
 BACKWARD = (
     "DROP TABLE IF EXISTS knowledge_search_term",
