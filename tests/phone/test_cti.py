@@ -303,3 +303,57 @@ def test_an_outbound_call_to_a_customer_without_open_tickets_opens_nothing(sourc
     post(source, event("missed", T0, direction="outbound", caller="8001", callee="13800000001"))
     assert CallRecord.objects.get().ticket is None
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_of_one_call_arriving_at_once_make_one_call_and_one_ticket():
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL; SQLite serialises them")
+    source = CtiSourceFactory()
+    customer = CustomerFactory(phone="13800000001")
+    ContactFactory(customer=customer)
+    UserFactory(role="agent", phone="8001")
+    events = [
+        event("ringing", T0),
+        event("answered", T0 + dt.timedelta(seconds=5), agent_extension="8001"),
+        event("answered", T0 + dt.timedelta(seconds=5), agent_extension="8001"),
+        event("ended", T0 + dt.timedelta(seconds=65), recording_url="https://rec.example.com/1.mp3"),
+    ]
+    barrier = threading.Barrier(len(events))
+    statuses: list[int] = []
+
+    def send(payload):
+        try:
+            barrier.wait()
+            body = json.dumps(payload).encode()  # signed now: no clock travel across threads
+            response = Client().post(
+                URL,
+                data=body,
+                content_type="application/json",
+                headers={
+                    "X-Aftersales-Source": source.key,
+                    signing.SIGNATURE_HEADER: signing.sign(source.secret, body),
+                },
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(payload,)) for payload in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200, 200, 200, 200]
+    call = CallRecord.objects.get()
+    assert (call.status, call.answered_at, call.recording_url) == (
+        "ended",
+        T0 + dt.timedelta(seconds=5),
+        "https://rec.example.com/1.mp3",
+    )
+    assert CtiEvent.objects.count() == 3
+    assert Ticket.objects.count() == 1

@@ -398,6 +398,15 @@ def _apply(source: CtiSource, call: CallRecord, data: CtiEventData, at: dt.datet
         _assign_answering_agent(call)
 
 
+def _locked_call(source: CtiSource, call_id: str) -> CallRecord | None:
+    return (
+        CallRecord.objects.select_for_update(of=("self",))
+        .select_related("ticket", "customer", "agent")
+        .filter(source=source.key, external_call_id=call_id)
+        .first()
+    )
+
+
 @transaction.atomic
 def cti_event_receive(*, source: CtiSource, data: CtiEventData) -> CtiOutcome:
     """Apply one call-centre event. Idempotent per (source, call id, event): a resent event
@@ -434,21 +443,24 @@ def cti_event_receive(*, source: CtiSource, data: CtiEventData) -> CtiOutcome:
         if seen.call is None:
             raise
         return CtiOutcome(call=seen.call, duplicate=True)
-    call = (
-        CallRecord.objects.select_for_update(of=("self",))
-        .select_related("ticket", "customer", "agent")
-        .filter(source=source.key, external_call_id=data.call_id)
-        .first()
-    )
+    call = _locked_call(source, data.call_id)
     created = call is None
     if call is None:
-        call = CallRecord(
-            source=source.key,
-            external_call_id=data.call_id,
-            direction=data.direction if data.direction in CallDirection.values else CallDirection.INBOUND,
-            started_at=at,
-            status=CallStatus.RINGING,
-        )
+        try:
+            with transaction.atomic():
+                call = CallRecord.objects.create(
+                    source=source.key,
+                    external_call_id=data.call_id,
+                    direction=data.direction,
+                    started_at=at,
+                    status=CallStatus.RINGING,
+                )
+        except IntegrityError:
+            # Another event of this call created it at the same moment: wait for it, then apply.
+            call = _locked_call(source, data.call_id)
+            if call is None:
+                raise
+            created = False
     before_ticket = call.ticket_id
     _apply(source, call, data, at)
     call.save()
