@@ -186,3 +186,21 @@ def test_questions_are_rate_limited(client, library, monkeypatch):
     assert "Too many questions" in page
     assert len(BotSession.objects.get().transcript) == 4
     cache.clear()
+
+
+def test_control_characters_never_reach_the_database(client, library):
+    # PostgreSQL refuses NUL in text and JSON: these must be answered, not a 500.
+    assert client.get("/help/en/search/", {"q": "E1\x00abc"}).status_code == 200
+    page = ask(client, "water\x00 heater E1")
+    assert "Check that the gas valve is open" in page
+    assert BotSession.objects.get().transcript[0]["text"] == "water heater E1"
+    response = client.post(
+        "/help/en/a/water-heater-e1/feedback/", {"helpful": "no", "comment": "bad\x00"}, **HTMX
+    )
+    assert response.status_code == 200
+    client.post(
+        "/help/bot/hand-over/",
+        {"contact": "1", "email": "a@example.com", "name": "x\x00y", "locale": "en"},
+        **HTMX,
+    )
+    assert Ticket.objects.get().customer.name == "xy"

@@ -120,6 +120,14 @@ def asks_for_person(text: str) -> bool:
 # --- language ----------------------------------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Text without control characters (PostgreSQL refuses NUL; none of them means anything here)."""
+    return _CONTROL.sub("", text)
+
+
 def normalize_locale(value: str | None) -> str:
     """ "zh-Hans", "zh_CN", "zh" → "zh-hans"; anything else → "en"."""
     value = (value or "").strip().lower().replace("_", "-")
@@ -456,7 +464,7 @@ def _turn(role: str, text: str, *, kind: str = "", sources: list[int] | None = N
 @transaction.atomic
 def bot_ask(*, session: BotSession, question: str) -> BotReply:
     """Answer one question; both turns are recorded in the session's transcript."""
-    question = (question or "").strip()
+    question = clean_text(question or "").strip()
     if not question:
         raise ValidationFailed(details={"question": _("Ask a question.")})
     if len(question) > MAX_QUESTION_CHARS:
@@ -589,7 +597,7 @@ def bot_hand_over(
                     details={"contact": _("Sign in or leave your contact details so that we can reach you.")}
                 )
             question = _first_question(locked)
-            subject = (subject or "").strip() or (
+            subject = clean_text(subject or "").strip() or (
                 _("Help request: %(question)s") % {"question": question[:80]}
                 if question
                 else _("Help request from the answer bot")

@@ -26,6 +26,7 @@ from .bot import (
     bot_hand_over,
     bot_resolve,
     bot_session_start,
+    clean_text,
     normalize_locale,
 )
 from .models import Article, BotChannel, BotOutcome, BotSession
@@ -222,9 +223,9 @@ def bot_hand_over_view(request: HttpRequest) -> HttpResponse:
     if is_customer_user(request.user):
         errors = _hand_over_signed_in(request, session)
         return _respond(request, locale, session, errors=errors)
-    name = (request.POST.get("name") or "").strip()[:120]
-    email = (request.POST.get("email") or "").strip()[:254]
-    phone = (request.POST.get("phone") or "").strip()[:40]
+    name = clean_text(request.POST.get("name") or "").strip()[:120]
+    email = clean_text(request.POST.get("email") or "").strip()[:254]
+    phone = clean_text(request.POST.get("phone") or "").strip()[:40]
     if not (email or phone):
         errors = [_("Leave an e-mail address or a phone number so that we can reach you.")]
         if "contact" not in request.POST:

@@ -23,7 +23,7 @@ from aftersales.core.errors import ApplicationError, NotFound, PermissionDenied
 from aftersales.tickets.models import Ticket
 from aftersales.tickets.selectors import ticket_get_for_user
 
-from .bot import article_extract, normalize_locale
+from .bot import article_extract, clean_text, normalize_locale
 from .models import Article, UseVia
 from .search import article_search
 from .services import ticket_article_use
@@ -34,7 +34,7 @@ SUGGESTIONS = 5
 
 
 def _query(*parts: str) -> str:
-    text = " ".join(p.strip() for p in parts if p and p.strip())
+    text = clean_text(" ".join(p.strip() for p in parts if p and p.strip()))
     return text[-MAX_QUERY_CHARS:] if len(text) > MAX_QUERY_CHARS else text
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from aftersales.assets.models import ProductModel
 from aftersales.core.errors import ApplicationError
 
-from .bot import normalize_locale
+from .bot import clean_text, normalize_locale
 from .models import (
     Article,
     ArticleFeedback,
@@ -117,7 +117,7 @@ def _filter_choices(locale: str) -> tuple[list[tuple[int, str]], list[tuple[int,
 @require_GET
 def help_search(request: HttpRequest, locale: str) -> HttpResponse:
     locale = use_locale(request, locale)
-    query = (request.GET.get("q") or "").strip()[:MAX_QUERY_CHARS]
+    query = clean_text(request.GET.get("q") or "").strip()[:MAX_QUERY_CHARS]
     category_id = int_or_none(request.GET.get("category"))
     product_id = int_or_none(request.GET.get("product"))
     page = int_or_none(request.GET.get("page")) or 1
@@ -282,7 +282,7 @@ def help_feedback(request: HttpRequest, locale: str, key: str) -> HttpResponse:
             vote = feedback_record(
                 article=article,
                 helpful=answer == "yes",
-                comment=(request.POST.get("comment") or "").strip(),
+                comment=clean_text(request.POST.get("comment") or "").strip(),
                 session_key=ensure_session_key(request),
                 user=request_user(request),
             )
