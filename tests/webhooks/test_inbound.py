@@ -370,3 +370,39 @@ def test_the_same_event_sent_twice_at_once_creates_one_ticket():
     assert sorted(statuses) == [201, 409, 409, 409]
     assert Ticket.objects.count() == 1
     assert Customer.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_events_creating_the_same_external_case_at_once_create_one_ticket():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL; SQLite serialises them")
+    source = InboundSourceFactory()
+    body = json.dumps(create_event()).encode()
+    barrier = threading.Barrier(3)
+    answers: list[tuple[int, str]] = []
+
+    def deliver(event_id: str):
+        try:
+            barrier.wait()
+            response = Client().post(
+                f"/webhooks/in/{source.key}/",
+                data=body,
+                content_type="application/json",
+                headers={
+                    signing.SIGNATURE_HEADER: signing.sign(source.secret, body),
+                    signing.EVENT_ID_HEADER: event_id,
+                },
+            )
+            answers.append((response.status_code, response.json().get("code", "accepted")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=(f"evt-{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [(201, "accepted"), (409, "external_ref_exists"), (409, "external_ref_exists")]
+    assert Ticket.objects.count() == 1
+    assert ExternalRef.objects.count() == 1
+    assert Customer.objects.count() == 1  # the losers' customers rolled back with them

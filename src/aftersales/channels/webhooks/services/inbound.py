@@ -282,11 +282,12 @@ def _receive(
         with transaction.atomic():
             status, ticket, result = _accept(source, context, envelope.type, data)
     except IntegrityError:
-        # Another request with the same event id won the race and committed first.
+        # Another request won the race and committed first: the same event id, or another event
+        # creating a ticket with the same external id.
         original = _original(source, event_id)
-        if original is None:
-            raise
-        raise _duplicate(original) from None
+        if original is not None:
+            raise _duplicate(original) from None
+        raise ExternalRefExists(details={"external_id": getattr(data, "external_id", "")}) from None
     body_out = {"status": "accepted", "event_id": event_id, **result}
     return InboundResult(status=status, body=body_out, delivery=None)
 
