@@ -350,6 +350,16 @@ def _offered_options(session: BotSession) -> list[int]:
     return []
 
 
+def _clarified_question(session: BotSession) -> str:
+    """The customer's question the last clarifying question was about."""
+    turns = session.transcript
+    for index in range(len(turns) - 1, 0, -1):
+        if turns[index].get("role") == "bot":
+            previous = turns[index - 1]
+            return str(previous.get("text", "")) if previous.get("role") == "customer" else ""
+    return ""
+
+
 def _chosen_option(question: str, options: list[int], locale: str) -> int | None:
     text = question.strip().rstrip(".。").strip()
     if text.isdigit() and 1 <= int(text) <= len(options):
@@ -486,7 +496,8 @@ def bot_ask(*, session: BotSession, question: str) -> BotReply:
             live = _live_versions([chosen], locale) if chosen else {}
             if chosen and chosen in live:
                 article, version = live[chosen]
-                reply = _answer(article, version, question, locale)
+                # The extract answers what was asked, not the option's title.
+                reply = _answer(article, version, f"{_clarified_question(locked)} {question}", locale)
             else:
                 reply = _decide(question, locale, locked.user)
     locked.transcript = [
