@@ -827,3 +827,18 @@ def chat_channel_save(*, actor: User, channel: ChatChannel, created: bool) -> Ch
         },
     )
     return channel
+
+
+@transaction.atomic
+def conversations_follow_customer_merge(*, source_id: int, target_id: int, actor: User | None) -> int:
+    """Conversations of a customer merged into another now belong to that one (``CustomersMerged``)."""
+    ids = list(Conversation.objects.filter(customer_id=source_id).order_by("id").values_list("id", flat=True))
+    moved = Conversation.objects.filter(pk__in=ids).update(customer_id=target_id)
+    if moved:
+        audit_record(
+            actor=actor,
+            obj=Customer.objects.get(pk=target_id),
+            action="chat.conversation.follow_customer_merge",
+            after={"from_customer": source_id, "conversations": ids},
+        )
+    return moved

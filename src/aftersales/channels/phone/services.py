@@ -496,3 +496,18 @@ def _payload(data: CtiEventData) -> dict[str, Any]:
         "duration_seconds": data.duration_seconds,
         "recording_url": data.recording_url,
     }
+
+
+@transaction.atomic
+def call_records_follow_customer_merge(*, source_id: int, target_id: int, actor: User | None) -> int:
+    """Call records of a customer merged into another now belong to that one (``CustomersMerged``)."""
+    ids = list(CallRecord.objects.filter(customer_id=source_id).order_by("id").values_list("id", flat=True))
+    moved = CallRecord.objects.filter(pk__in=ids).update(customer_id=target_id)
+    if moved:
+        audit_record(
+            actor=actor,
+            obj=Customer.objects.get(pk=target_id),
+            action="phone.call.follow_customer_merge",
+            after={"from_customer": source_id, "calls": ids},
+        )
+    return moved
