@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -322,8 +323,12 @@ def customer_identify(
     phone: str = "",
     wechat_openid: str = "",
     channel: str = "",
+    language: str = "",
 ) -> tuple[Customer, Contact, bool]:
     """The customer and contact behind a contact detail from any channel; created on first contact.
+
+    ``language`` ("zh-hans"/"en", the language the contact wrote in) is kept for a new customer,
+    so its notifications go out in that language; a known customer keeps its own.
 
     Returns ``(customer, contact, created)``. E-mail addresses are compared case-insensitively,
     phone numbers in their canonical form (``+86``, ``0086``, spaces and dashes do not matter),
@@ -345,14 +350,17 @@ def customer_identify(
             return contact.customer, _learn(contact=contact, keys=keys, channel=channel, actor=actor), False
         try:
             with transaction.atomic():
-                return (*_create_from_contact(name=name, values=values, channel=channel, actor=actor), True)
+                created = _create_from_contact(
+                    name=name, values=values, channel=channel, actor=actor, language=language
+                )
+                return (*created, True)
         except IntegrityError:
             continue  # a concurrent first contact won; the next lookup finds its customer
     raise Conflict(details={"contact": _("Please try again.")})
 
 
 def _create_from_contact(
-    *, name: str, values: dict[str, str], channel: str, actor: User | None
+    *, name: str, values: dict[str, str], channel: str, actor: User | None, language: str = ""
 ) -> tuple[Customer, Contact]:
     email = values.get(IdentityKind.EMAIL, "")
     phone = values.get(IdentityKind.PHONE, "")
@@ -363,6 +371,9 @@ def _create_from_contact(
         name=display[:120],
         phone=phone,
         email=email,
+        language=language
+        if language in dict(settings.LANGUAGES)
+        else Customer._meta.get_field("language").default,
     )
     contact = Contact.objects.create(
         customer=customer, name=display[:80], phone=phone, email=email, wechat_openid=openid, is_primary=True

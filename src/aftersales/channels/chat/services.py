@@ -284,6 +284,7 @@ def _ensure_ticket(conversation: Conversation) -> Ticket:
             email=conversation.visitor_email,
             phone=conversation.visitor_phone,
             channel=Channel.CHAT,
+            language=conversation.language,
         )
     else:
         customer, contact = _placeholder_customer(conversation)
