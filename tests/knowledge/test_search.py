@@ -225,3 +225,22 @@ def test_paging_and_totals(library):
     rest = search.article_search(query="恒温 漏水 install 阀芯", audience="staff", limit=2, offset=2)
     assert rest.total == 5
     assert len(rest.hits) == 2 and not set(ids(first)) & set(ids(rest))
+
+
+def test_narrow_filters_beyond_the_ranked_window_still_find_everything(library, monkeypatch):
+    # SQLite filters only the best matches ranked in the index; a narrow filter falls back to the
+    # articles table. PostgreSQL filters in one query; both must give the same answer.
+    monkeypatch.setattr(search, "SQLITE_WINDOW_FACTOR", 0)
+    monkeypatch.setattr(search, "SQLITE_WINDOW_EXTRA", 1)
+    shower = library["models"]["shower"]
+    result = search.article_search(query="恒温 install 阀芯 漏水", product_model_id=shower.pk, limit=1)
+    assert result.total == 2
+    assert ids(result)[0] in {library["shower_zh"].pk, library["install_en"].pk}
+    found = search.article_search(query="恒温 漏水", category_id=library["categories"]["troubleshooting"].pk)
+    assert set(ids(found)) == {library["shower_zh"].pk, library["toilet_zh"].pk}
+    assert found.total == 2
+    staff = search.article_search(query="恒温阀芯 收费", audience="staff", locale="zh-hans")
+    assert library["internal_zh"].pk in ids(staff)
+    assert library["internal_zh"].pk not in ids(
+        search.article_search(query="恒温阀芯 收费", locale="zh-hans")
+    )

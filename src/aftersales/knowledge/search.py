@@ -67,6 +67,9 @@ TERM_TABLE = "knowledge_search_term"
 SQLITE_WEIGHTS = (6.0, 2.0, 1.0, 2.0)
 POSTGRES_WEIGHTS = "{0.2, 0.45, 0.6, 1.0}"
 SYNONYM_WEIGHT = 0.5
+# SQLite ranks this many best matches in the index and filters only them: (offset + limit) × 4 + 40.
+SQLITE_WINDOW_FACTOR = 4
+SQLITE_WINDOW_EXTRA = 40
 FALLBACK_WEIGHT = 0.7
 MAX_QUERY_CHARS = 200
 MAX_BASE_TERMS = 16
@@ -398,6 +401,24 @@ class _Filters:
         params.append(timestamp)
         return " AND ".join(clauses), params
 
+    def articles_sql(self) -> tuple[str, list[Any]]:
+        """The ids of the articles these filters allow, from the articles table (SQLite's fallback)."""
+        params: list[Any] = []
+        sql = f"SELECT a.id FROM {Article._meta.db_table} a"  # noqa: S608
+        if self.product_model_id is not None:
+            through = Article.product_models.through._meta.db_table
+            sql += f" JOIN {through} t ON t.article_id = a.id AND t.productmodel_id = %s"
+            params.append(self.product_model_id)
+        sql += f" WHERE a.audience IN ({', '.join(['%s'] * len(self.audiences))})"
+        params += self.audiences
+        if self.locale is not None:
+            sql += " AND a.locale = %s"
+            params.append(self.locale)
+        if self.categories is not None:
+            sql += f" AND a.category_id IN ({', '.join(['%s'] * len(self.categories))})"
+            params += self.categories
+        return sql, params
+
 
 def _fts_phrase(term: _Term) -> str:
     quoted = '"' + term.term.replace('"', '""') + '"'
@@ -420,7 +441,7 @@ def _search_sqlite(
     expression = (" AND " if require_all else " OR ").join(_fts_phrase(term) for term in match_terms)
     where, params = filters.sql("rowid", filters.now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"))
     rank = "bm25(" + ", ".join(str(weight) for weight in SQLITE_WEIGHTS) + ")"
-    window = (offset + limit) * 4 + 40
+    window = (offset + limit) * SQLITE_WINDOW_FACTOR + SQLITE_WINDOW_EXTRA
     with connection.cursor() as cursor:
         ranked: list[tuple[int, float]] = []
         if require_all:
@@ -462,16 +483,29 @@ def _search_sqlite(
                 )
                 total = int(cursor.fetchone()[0])
             return kept[offset : offset + limit], total
-        sql = (
-            "SELECT article_id, version_id, rank, count(*) OVER () FROM ("  # noqa: S608
-            f"SELECT rowid AS article_id, version_id, {rank.replace('bm25(', f'bm25({DOCUMENT_TABLE}, ')} AS rank "
-            f"FROM {DOCUMENT_TABLE} WHERE {DOCUMENT_TABLE} MATCH %s AND {where}) AS matches "
-            "ORDER BY rank, article_id LIMIT %s OFFSET %s"
+        # The page is not in the window (narrow filters): filter through the articles table first;
+        # "+rowid" keeps FTS5 from looking every candidate up one by one.
+        scope, scope_params = filters.articles_sql()
+        matching = f"{DOCUMENT_TABLE} MATCH %s AND +rowid IN ({scope})"
+        cursor.execute(
+            f"SELECT rowid, rank FROM {DOCUMENT_TABLE} WHERE {matching} AND rank MATCH %s "  # noqa: S608
+            "ORDER BY rank LIMIT %s OFFSET %s",
+            [expression, *scope_params, rank, limit, offset],
         )
-        cursor.execute(sql, [expression, *params, limit, offset])
-        fetched = cursor.fetchall()
-    rows = [(int(a), int(v), -float(score)) for a, v, score, _total in fetched]
-    return rows, _total(fetched, offset)
+        page = [(int(rowid), float(score)) for rowid, score in cursor.fetchall()]
+        cursor.execute(f"SELECT count(*) FROM {DOCUMENT_TABLE} WHERE {matching}", [expression, *scope_params])  # noqa: S608
+        total = int(cursor.fetchone()[0])
+        if page:
+            marks = ", ".join(["%s"] * len(page))
+            cursor.execute(
+                f"SELECT rowid, version_id FROM {DOCUMENT_TABLE} WHERE rowid IN ({marks})",  # noqa: S608
+                [rowid for rowid, _score in page],
+            )
+            versions = dict(cursor.fetchall())
+        else:
+            versions = {}
+    rows = [(rowid, int(versions[rowid]), -score) for rowid, score in page if rowid in versions]
+    return rows, total
 
 
 def _tsquery(term: _Term) -> str:
