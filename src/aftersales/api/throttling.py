@@ -20,7 +20,9 @@ class TokenRateThrottle(BaseThrottle):
             return True
         now = time.time()
         window = int(now // self.window_seconds)
-        key = f"api-throttle:{user.pk}:{window}"
+        # The caller may be a user or another authenticated principal (a CTI source): ids of
+        # different kinds must not share a counter.
+        key = f"api-throttle:{user._meta.label_lower}:{user.pk}:{window}"
         count = 1 if cache.add(key, 1, self.window_seconds + 10) else cache.incr(key)
         return count <= limit
 
