@@ -17,8 +17,6 @@ def chat_conversations(ticket: Any) -> dict[str, Any]:
     if not isinstance(ticket_id, int):
         return {"conversations": []}
     conversations = list(
-        Conversation.objects.filter(ticket_id=ticket_id)
-        .select_related("assigned_agent")
-        .order_by("id")[:20]
+        Conversation.objects.filter(ticket_id=ticket_id).select_related("assigned_agent").order_by("id")[:20]
     )
     return {"conversations": conversations}
