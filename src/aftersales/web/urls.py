@@ -1,7 +1,17 @@
 from django.urls import path
 
-from .views import auth, call, console, console_actions, customers, files, notifications, portal, reports
-from .views import reports_first_response
+from .views import (
+    auth,
+    call,
+    console,
+    console_actions,
+    customers,
+    files,
+    notifications,
+    portal,
+    reports,
+    reports_first_response,
+)
 
 app_name = "web"
 urlpatterns = [
