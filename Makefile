@@ -27,6 +27,7 @@ run: install
 	@echo "  Sign in as admin@demo.aftersales.cn, agent@demo.aftersales.cn, technician@demo.aftersales.cn"
 	@echo "  or customer@demo.aftersales.cn with the password demo-Passw0rd (see README.md)."
 	@echo "  API docs: http://127.0.0.1:8000/api/v1/docs   Admin: http://127.0.0.1:8000/admin/"
+	@echo "  Help centre: http://127.0.0.1:8000/help/   Chat widget demo: http://127.0.0.1:8000/chat/demo/"
 	@echo ""
 	$(BIN)/aftersales serve --host 127.0.0.1 --port 8000
 
