@@ -394,8 +394,10 @@ def main() -> None:
             ).stdout
             results[database] = json.loads(output.strip().splitlines()[-1])
     print(json.dumps(results, indent=1) if args.json else render(results))
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average after the run: {load} (the figures are wall-clock times on a shared machine)")
     if args.doc:
-        write_doc(render(results))
+        write_doc(f"{render(results)}\n\nLoad average at the end of the run: {load}.")
 
 
 if __name__ == "__main__":
