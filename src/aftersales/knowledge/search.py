@@ -25,27 +25,25 @@ How it works (docs/knowledge-search.md tells the longer story):
 from __future__ import annotations
 
 import datetime as dt
-import html
 import math
-import re
 import threading
 import time
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.backends.utils import CursorWrapper
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
 from aftersales.core.errors import ValidationFailed
 
-from . import text
-from .models import Article, ArticleVersion, Audience, Category, Locale, VersionStatus
+from . import indexing, text
+from .indexing import DOCUMENT_TABLE, DOCUMENTS_ROW, TERM_TABLE, index_article, index_articles, rebuild_index
+from .models import Article, ArticleVersion, Audience, Category, Locale
+from .snippets import make_snippet
 
 __all__ = [
     "SearchHit",
@@ -60,8 +58,6 @@ __all__ = [
 
 tokenize = text.tokenize
 
-DOCUMENT_TABLE = "knowledge_search_document"
-TERM_TABLE = "knowledge_search_term"
 # Column weights: SQLite bm25() takes one per FTS5 column (title, summary, body, tags, then the
 # unindexed ones); PostgreSQL's ts_rank takes {D, C, B, A} = {body, summary, tags, title}.
 SQLITE_WEIGHTS = (6.0, 2.0, 1.0, 2.0)
@@ -75,11 +71,9 @@ FALLBACK_WEIGHT = 0.7
 MAX_QUERY_CHARS = 200
 MAX_BASE_TERMS = 16
 MAX_TERMS = 40
-MAX_BODY_TERMS = 6000
 TOTAL_CAP = 1000  # the deepest offset a caller may page to
 COMMON_MIN_DOCUMENTS = 2000
 COMMON_SHARE = 0.02
-SNIPPET_CHARS = 160
 FUZZY_CUTOFF = 80.0
 CACHE_SECONDS = 60.0
 
@@ -144,16 +138,16 @@ class _Vocabulary:
 
     def get(self) -> _Vocabulary:
         now = time.monotonic()
-        if now - self._loaded_at < CACHE_SECONDS and self._generation == _generation:
+        if now - self._loaded_at < CACHE_SECONDS and self._generation == indexing.generation:
             return self
         with self._lock:
-            if now - self._loaded_at >= CACHE_SECONDS or self._generation != _generation:
+            if now - self._loaded_at >= CACHE_SECONDS or self._generation != indexing.generation:
                 with connection.cursor() as cursor:
                     cursor.execute(f"SELECT term, surface FROM {TERM_TABLE} WHERE script = 'l' AND df > 0")  # noqa: S608
                     rows = cursor.fetchall()
                 self.surfaces = {term: surface or term for term, surface in rows}
                 self.terms = sorted(self.surfaces)
-                self._loaded_at, self._generation = now, _generation
+                self._loaded_at, self._generation = now, indexing.generation
         return self
 
     def has_prefix(self, prefix: str) -> bool:
@@ -162,17 +156,6 @@ class _Vocabulary:
 
 
 _vocabulary = _Vocabulary()
-_generation = 0  # bumped when this process changes the index: caches reload at once
-
-
-def _invalidate() -> None:
-    global _generation
-    _generation += 1
-
-
-# The row of ``knowledge_search_term`` whose df is the number of indexed documents (N of the IDF):
-# kept by the indexer in the same upsert as the terms, so a query never counts the index.
-DOCUMENTS_ROW = ""
 
 
 def _frequencies(terms: Iterable[str]) -> dict[str, int]:
@@ -598,315 +581,3 @@ def _hits(rows: list[tuple[int, int, float]], plan: _Plan) -> list[SearchHit]:
             )
         )
     return hits
-
-
-# --- snippets ------------------------------------------------------------------------------------
-
-
-def _highlighter(words: Iterable[str], prefixes: Iterable[str]) -> re.Pattern[str] | None:
-    parts: list[str] = []
-    for word in sorted(set(words) | set(prefixes), key=len, reverse=True):
-        if not word:
-            continue
-        if text.is_cjk_term(word):
-            parts.append(re.escape(word))
-        elif word.isdigit():
-            parts.append(rf"(?<![0-9]){re.escape(word)}(?![0-9])")
-        elif text.is_latin_term(word):
-            parts.append(rf"(?<![a-z0-9]){re.escape(word)}[a-z]*")
-        elif len(word) >= 2:
-            parts.append(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])")
-    if not parts:
-        return None
-    return re.compile("|".join(parts), re.IGNORECASE)
-
-
-def make_snippet(
-    source: str,
-    words: Iterable[str],
-    prefixes: Iterable[str] = (),
-    *,
-    width: int = SNIPPET_CHARS,
-    fallback: str = "",
-) -> str:
-    """~``width`` characters of ``source`` around its best run of matches, HTML-escaped, with
-    ``<mark>`` around each match. Works on Chinese (no spaces needed) and English alike."""
-    flat = re.sub(r"\s+", " ", source or "").strip()
-    pattern = _highlighter(words, prefixes)
-    matches = [(m.start(), m.end()) for m in pattern.finditer(text.normalize(flat))] if pattern else []
-    if not matches:
-        if fallback and pattern is not None and pattern.search(text.normalize(fallback)):
-            return make_snippet(fallback, words, prefixes, width=width)
-        base = flat or (fallback or "")
-        cut = base[:width]
-        return html.escape(cut) + ("…" if len(base) > width else "")
-    best_start, best_score = 0, -1
-    for start, _end in matches:
-        window_start = max(0, start - width // 4)
-        window_end = window_start + width
-        inside = {flat[s:e].lower() for s, e in matches if s >= window_start and e <= window_end}
-        score = len(inside) * 10 + sum(1 for s, e in matches if s >= window_start and e <= window_end)
-        if score > best_score:
-            best_start, best_score = window_start, score
-    start, end = best_start, min(len(flat), best_start + width)
-    if start > 0:  # do not start in the middle of an English word
-        space = flat.find(" ", start, start + 15)
-        if space != -1 and flat[start - 1 : start].isalnum():
-            start = space + 1
-    if end < len(flat) and flat[end - 1 : end].isalnum() and flat[end : end + 1].isalnum():
-        space = flat.rfind(" ", end - 15, end)
-        if space > start:
-            end = space
-    pieces = ["…" if start > 0 else ""]
-    cursor = start
-    for match_start, match_end in matches:
-        if match_start < cursor or match_end > end:
-            continue
-        pieces += [
-            html.escape(flat[cursor:match_start]),
-            "<mark>",
-            html.escape(flat[match_start:match_end]),
-            "</mark>",
-        ]
-        cursor = match_end
-    pieces += [html.escape(flat[cursor:end]), "…" if end < len(flat) else ""]
-    return "".join(pieces)
-
-
-# --- indexing ------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Document:
-    article_id: int
-    version_id: int
-    locale: str
-    audience: str
-    category_id: int | None
-    effective_at: Any
-    title: list[str]
-    summary: list[str]
-    body: list[str]
-    tags: list[str]
-    surfaces: dict[str, str]
-
-    def terms(self) -> set[str]:
-        return {*self.title, *self.summary, *self.body, *self.tags}
-
-
-def _tokens(value: str, surfaces: dict[str, str], limit: int | None = None) -> list[str]:
-    terms = []
-    for token in text.token_spans(value):
-        terms.append(token.term)
-        if text.is_latin_term(token.term):
-            surfaces.setdefault(token.term, token.surface)
-        if limit is not None and len(terms) >= limit:
-            break
-    return terms
-
-
-def _document(article: Article, version: ArticleVersion) -> _Document:
-    surfaces: dict[str, str] = {}
-    extra: list[str] = [tag.name for tag in article.tags.all()]
-    for model in article.product_models.all():
-        extra += [
-            model.code,
-            model.name if article.locale == Locale.ZH_HANS else (model.name_en or model.name),
-        ]
-    if article.category is not None:
-        extra.append(article.category.name_for(article.locale))
-    return _Document(
-        article_id=article.pk,
-        version_id=version.pk,
-        locale=article.locale,
-        audience=article.audience,
-        category_id=article.category_id,
-        effective_at=version.effective_at,
-        title=_tokens(version.title, surfaces),
-        summary=_tokens(version.summary, surfaces),
-        body=_tokens(text.markdown_to_text(version.body), surfaces, MAX_BODY_TERMS),
-        tags=_tokens(" ".join(extra), surfaces),
-        surfaces=surfaces,
-    )
-
-
-def _script(term: str) -> str:
-    if text.is_latin_term(term):
-        return "l"
-    return "c" if text.is_cjk_term(term) else "n"
-
-
-def _remove(cursor: CursorWrapper, article_ids: list[int]) -> Counter[str]:
-    """Delete the articles' index rows; the document frequencies to take back."""
-    removed: Counter[str] = Counter()
-    if not article_ids:
-        return removed
-    marks = ", ".join(["%s"] * len(article_ids))
-    if connection.vendor == "sqlite":
-        cursor.execute(
-            f"SELECT title, summary, body, tags FROM {DOCUMENT_TABLE} WHERE rowid IN ({marks})",  # noqa: S608
-            article_ids,
-        )
-        for row in cursor.fetchall():
-            removed.update({term for column in row for term in (column or "").split()})
-            removed[DOCUMENTS_ROW] += 1
-        cursor.execute(f"DELETE FROM {DOCUMENT_TABLE} WHERE rowid IN ({marks})", article_ids)  # noqa: S608
-    else:
-        cursor.execute(
-            f"SELECT tsvector_to_array(document) FROM {DOCUMENT_TABLE} WHERE article_id IN ({marks})",  # noqa: S608
-            article_ids,
-        )
-        for (lexemes,) in cursor.fetchall():
-            removed.update(set(lexemes))
-            removed[DOCUMENTS_ROW] += 1
-        cursor.execute(f"DELETE FROM {DOCUMENT_TABLE} WHERE article_id IN ({marks})", article_ids)  # noqa: S608
-    return removed
-
-
-def _insert(cursor: CursorWrapper, documents: list[_Document]) -> Counter[str]:
-    added: Counter[str] = Counter()
-    if not documents:
-        return added
-    if connection.vendor == "sqlite":
-        cursor.executemany(
-            f"INSERT INTO {DOCUMENT_TABLE} (rowid, title, summary, body, tags, version_id, locale, audience, "  # noqa: S608
-            "category_id, effective_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (
-                    d.article_id,
-                    " ".join(d.title),
-                    " ".join(d.summary),
-                    " ".join(d.body),
-                    " ".join(d.tags),
-                    d.version_id,
-                    d.locale,
-                    d.audience,
-                    d.category_id,
-                    d.effective_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-                    if d.effective_at
-                    else None,
-                )
-                for d in documents
-            ],
-        )
-    else:
-        cursor.executemany(
-            f"INSERT INTO {DOCUMENT_TABLE} (article_id, version_id, locale, audience, category_id, effective_at, "  # noqa: S608
-            "document) VALUES (%s, %s, %s, %s, %s, %s, setweight(to_tsvector('simple', %s), 'A') || "
-            "setweight(to_tsvector('simple', %s), 'B') || setweight(to_tsvector('simple', %s), 'C') || "
-            "setweight(to_tsvector('simple', %s), 'D'))",
-            [
-                (
-                    d.article_id,
-                    d.version_id,
-                    d.locale,
-                    d.audience,
-                    d.category_id,
-                    d.effective_at,
-                    " ".join(d.title),
-                    " ".join(d.tags),
-                    " ".join(d.summary),
-                    " ".join(d.body),
-                )
-                for d in documents
-            ],
-        )
-    for document in documents:
-        added.update(document.terms())
-    added[DOCUMENTS_ROW] += len(documents)
-    return added
-
-
-def _update_frequencies(
-    cursor: CursorWrapper, added: Counter[str], removed: Counter[str], surfaces: dict[str, str]
-) -> None:
-    delta = Counter(added)
-    delta.subtract(removed)
-    changed = sorted(term for term, count in delta.items() if count)  # sorted: no deadlocks between writers
-    if not changed:
-        return
-    cursor.executemany(
-        f"INSERT INTO {TERM_TABLE} (term, df, surface, script) VALUES (%s, %s, %s, %s) "  # noqa: S608
-        f"ON CONFLICT (term) DO UPDATE SET df = {TERM_TABLE}.df + excluded.df",
-        [(term, delta[term], surfaces.get(term, ""), _script(term)) for term in changed],
-    )
-    gone = [term for term in changed if delta[term] < 0]
-    for start in range(0, len(gone), 500):
-        chunk = gone[start : start + 500]
-        cursor.execute(
-            f"DELETE FROM {TERM_TABLE} WHERE df <= 0 AND term IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
-            chunk,
-        )
-
-
-def _live(articles: Iterable[Article]) -> list[_Document]:
-    documents = []
-    for article in articles:
-        version = article.published_version
-        if (
-            version is not None
-            and version.status == VersionStatus.PUBLISHED
-            and version.article_id == article.pk
-        ):
-            documents.append(_document(article, version))
-    return documents
-
-
-def _articles(article_ids: Sequence[int]) -> list[Article]:
-    return list(
-        Article.objects.filter(pk__in=article_ids)
-        .select_related("published_version", "category")
-        .prefetch_related("tags", "product_models")
-        .order_by("pk")
-    )
-
-
-@transaction.atomic
-def index_articles(article_ids: Sequence[int]) -> int:
-    """(Re)index these articles' live published versions; an article without one leaves the index."""
-    ids = sorted(set(article_ids))
-    documents = _live(_articles(ids))
-    with connection.cursor() as cursor:
-        removed = _remove(cursor, ids)
-        added = _insert(cursor, documents)
-        surfaces: dict[str, str] = {}
-        for document in documents:
-            surfaces.update(document.surfaces)
-        _update_frequencies(cursor, added, removed, surfaces)
-    _invalidate()
-    return len(documents)
-
-
-def index_article(article_id: int) -> None:
-    """(Re)index the article's live published version, or remove it from the index if it has none.
-
-    Call it inside the transaction that publishes, rolls back or unpublishes: the index changes
-    with the article or not at all.
-    """
-    index_articles([article_id])
-
-
-@transaction.atomic
-def rebuild_index(*, batch_size: int = 500) -> int:
-    """Index every article's live published version from scratch; the number indexed."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {DOCUMENT_TABLE}")  # noqa: S608
-        cursor.execute(f"DELETE FROM {TERM_TABLE}")  # noqa: S608
-        ids = list(
-            Article.objects.filter(published_version__isnull=False)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        added: Counter[str] = Counter()
-        surfaces: dict[str, str] = {}
-        indexed = 0
-        for start in range(0, len(ids), batch_size):
-            documents = _live(_articles(ids[start : start + batch_size]))
-            added.update(_insert(cursor, documents))
-            for document in documents:
-                for term, surface in document.surfaces.items():
-                    surfaces.setdefault(term, surface)
-            indexed += len(documents)
-        _update_frequencies(cursor, added, Counter(), surfaces)
-    _invalidate()
-    return indexed
