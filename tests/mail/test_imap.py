@@ -224,7 +224,9 @@ def test_killing_the_poller_process_mid_mailbox_then_restarting(tls, tmp_path):
     env = {
         **os.environ,
         "AFTERSALES_DATABASE_URL": _database_url(),
-        "AFTERSALES_DATA_DIR": str(tmp_path / "child"),
+        # The same uploads directory as this process (tmp_path/uploads): the raw sources the child
+        # accepted are processed here after the restart, as pollers of one deployment share storage.
+        "AFTERSALES_DATA_DIR": str(tmp_path),
         "AFTERSALES_MAIL_CA_FILE": str(tls.ca_file),
         "AFTERSALES_MAIL_FROM": "service@lanquan.cn",
         "AFTERSALES_LOG_LEVEL": "WARNING",

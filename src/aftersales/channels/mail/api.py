@@ -62,7 +62,7 @@ class InboundPage(Schema):
 
 
 class QuarantineFilters(Schema):
-    status: Literal["quarantined", "discarded", "ignored", "imported"] = "quarantined"
+    status: Literal["quarantined", "discarded", "ignored", "imported", "pending"] = "quarantined"
     cursor: Text(200) | None = None  # type: ignore[valid-type]
     limit: int = 50
 

@@ -2,9 +2,12 @@
 
 One poller per mailbox at a time: a lease (compare-and-set on ``lease_until``) works on SQLite and
 PostgreSQL alike and survives a crashed worker (the lease runs out). Messages are fetched with
-``BODY.PEEK[]`` (the mailbox is not changed); each is imported in its own transaction and
-``last_uid`` advances only after it committed, so a poller killed anywhere loses nothing, and the
-dedupe key makes the message it may re-read after a restart a no-op.
+``BODY.PEEK[]`` (the mailbox is not changed); each is *accepted* (parsed, deduplicated, stored as a
+pending row) in its own transaction and ``last_uid`` advances only after it committed, so a poller
+killed anywhere loses nothing, and the dedupe key makes the message it may re-read after a restart
+a no-op. Every ``BATCH`` accepted messages, and at the end, the poller turns the mailbox's pending
+messages into tickets and replies in order (stage 2: ``inbound_process_pending``); messages left
+pending by a crash are processed by the next poll or the ``mail.process_inbound`` task.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import conf
-from .models import ImapSecurity, Mailbox
-from .services import inbound_ingest
+from .models import ImapSecurity, InboundStatus, Mailbox
+from .services import inbound_accept, inbound_process_pending
 
 logger = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
+BATCH = 100  # accepted messages between two rounds of processing
 TIMEOUT_SECONDS = 60
 
 
@@ -111,6 +115,24 @@ def mailbox_poll(*, mailbox: Mailbox, max_messages: int | None = None) -> PollRe
         if typ != "OK":
             raise imaplib.IMAP4.error("UID SEARCH failed")
         uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > mailbox.last_uid)
+        accepted: set[int] = set()
+
+        def settle() -> None:
+            """Stage 2 for this mailbox (older leftovers first); count what this poll accepted."""
+            for row in inbound_process_pending(mailbox=mailbox):
+                if row.pk not in accepted:
+                    continue
+                if row.status == InboundStatus.IMPORTED:
+                    result.imported += 1
+                elif row.status == InboundStatus.QUARANTINED:
+                    result.quarantined += 1
+                else:
+                    result.ignored += 1
+            accepted.clear()
+            Mailbox.objects.filter(pk=mailbox.pk, lease_owner=owner).update(
+                lease_until=timezone.now() + LEASE
+            )
+
         for uid in uids:
             if max_messages is not None and result.fetched >= max_messages:
                 break
@@ -121,20 +143,21 @@ def mailbox_poll(*, mailbox: Mailbox, max_messages: int | None = None) -> PollRe
             if typ != "OK" or raw is None:
                 continue  # expunged meanwhile
             result.fetched += 1
-            outcome = inbound_ingest(raw=raw, mailbox=mailbox)
+            outcome = inbound_accept(raw=raw, mailbox=mailbox)
             if outcome.duplicate:
                 result.duplicates += 1
-            elif outcome.status == "imported":
-                result.imported += 1
-            elif outcome.status == "quarantined":
-                result.quarantined += 1
+            elif outcome.status == InboundStatus.PENDING:
+                accepted.add(outcome.inbound.pk)
             else:
-                result.ignored += 1
+                result.quarantined += 1  # could not be parsed
             # Only now, with the message committed, does the mailbox move on (and the lease renews).
             Mailbox.objects.filter(pk=mailbox.pk, lease_owner=owner).update(
                 last_uid=uid, lease_until=timezone.now() + LEASE
             )
             mailbox.last_uid = uid
+            if len(accepted) >= BATCH:
+                settle()
+        settle()
         _release(mailbox, owner, last_polled_at=timezone.now(), last_error="")
     except (OSError, imaplib.IMAP4.error) as exc:
         result.error = f"{exc.__class__.__name__}: {exc}"[:1000]

@@ -56,6 +56,8 @@ class Mailbox(models.Model):
 
 
 class InboundStatus(models.TextChoices):
+    # Accepted (parsed, deduplicated, raw source stored) and waiting to become a ticket or reply.
+    PENDING = "pending", _("Pending")
     IMPORTED = "imported", _("Imported")
     IGNORED = "ignored", _("Ignored")
     QUARANTINED = "quarantined", _("Quarantined")
@@ -98,7 +100,7 @@ class InboundEmail(models.Model):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["imported", "ignored", "quarantined", "discarded"]),
+                condition=models.Q(status__in=["pending", "imported", "ignored", "quarantined", "discarded"]),
                 name="inbound_status_valid",
             )
         ]
@@ -106,6 +108,12 @@ class InboundEmail(models.Model):
             models.Index(fields=["status", "-id"], name="inbound_status_idx"),
             models.Index(fields=["from_address", "created_at"], name="inbound_sender_idx"),
             models.Index(fields=["ticket", "-id"], name="inbound_ticket_idx"),
+            # Stage 2 takes the oldest pending message of a mailbox.
+            models.Index(
+                fields=["mailbox", "id"],
+                name="inbound_pending_idx",
+                condition=models.Q(status="pending"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from .imap import mailboxes_poll
-from .models import OutboundEmail, OutboundStatus
-from .services import outbound_send, outbound_send_due
+from .models import InboundEmail, InboundStatus, Mailbox, OutboundEmail, OutboundStatus
+from .services import inbound_process_pending, outbound_send, outbound_send_due
 
 
 @shared_task(name="mail.send_outbound", acks_late=True, ignore_result=True)
@@ -29,3 +29,26 @@ def send_due() -> dict[str, int]:
 @shared_task(name="mail.poll_mailboxes", acks_late=True, ignore_result=True)
 def poll_mailboxes() -> dict[str, int]:
     return mailboxes_poll()
+
+
+@shared_task(name="mail.process_inbound", acks_late=True, ignore_result=True)
+def process_inbound(mailbox_id: int | None = None) -> int:
+    """Stage 2: turn accepted (pending) messages into tickets and replies, in order per mailbox.
+
+    Idempotent: every message is claimed under its mailbox's queue lock and only while pending.
+    Without ``mailbox_id``, every mailbox with pending messages (and mail posted over HTTP).
+    """
+    if mailbox_id is not None:
+        mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
+        return len(inbound_process_pending(mailbox=mailbox)) if mailbox is not None else 0
+    ids = set(
+        InboundEmail.objects.filter(status=InboundStatus.PENDING)
+        .values_list("mailbox_id", flat=True)
+        .distinct()
+    )
+    done = 0
+    for mailbox in Mailbox.objects.filter(pk__in=[i for i in ids if i is not None]).order_by("id"):
+        done += len(inbound_process_pending(mailbox=mailbox))
+    if None in ids:
+        done += len(inbound_process_pending(mailbox=None))
+    return done

@@ -1,12 +1,23 @@
 """Every write of the mail channel goes through these services."""
 
-from .intake import IntakeResult, inbound_discard, inbound_ingest, inbound_reimport
+from .intake import (
+    IntakeResult,
+    inbound_accept,
+    inbound_discard,
+    inbound_ingest,
+    inbound_process_next,
+    inbound_process_pending,
+    inbound_reimport,
+)
 from .outbound import outbound_queue, outbound_send, outbound_send_due
 
 __all__ = [
     "IntakeResult",
+    "inbound_accept",
     "inbound_discard",
     "inbound_ingest",
+    "inbound_process_next",
+    "inbound_process_pending",
     "inbound_reimport",
     "outbound_queue",
     "outbound_send",

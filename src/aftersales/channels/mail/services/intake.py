@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,7 +93,27 @@ def own_addresses() -> frozenset[str]:
 def inbound_ingest(
     *, raw: bytes, mailbox: Mailbox | None = None, received_at: dt.datetime | None = None
 ) -> IntakeResult:
-    """Take one raw message from IMAP or the HTTP endpoint. Safe to call twice with the same message."""
+    """Accept one raw message and process it at once (both stages). Safe to call twice.
+
+    Messages of the same mailbox accepted earlier and still pending are processed first, so the
+    order of a conversation is kept.
+    """
+    accepted = inbound_accept(raw=raw, mailbox=mailbox, received_at=received_at)
+    if accepted.duplicate or accepted.inbound.status != InboundStatus.PENDING:
+        return accepted
+    inbound_process_pending(mailbox=mailbox, until=accepted.inbound.pk)
+    accepted.inbound.refresh_from_db()
+    return accepted
+
+
+def inbound_accept(
+    *, raw: bytes, mailbox: Mailbox | None = None, received_at: dt.datetime | None = None
+) -> IntakeResult:
+    """Stage 1: parse, deduplicate, store the raw source and a ``pending`` row; commit.
+
+    What the IMAP poller does for every message before it moves on. A message that cannot be
+    parsed is quarantined here. Safe to call twice with the same message (the dedupe key).
+    """
     sha256 = hashlib.sha256(raw).hexdigest()
     parsed: ParsedEmail | None = None
     problem = ""
@@ -125,16 +145,14 @@ def inbound_ingest(
         size=len(raw),
         from_address=sender[:254],
         subject=subject[:255],
-        status=InboundStatus.QUARANTINED if parsed is None else InboundStatus.IMPORTED,
+        status=InboundStatus.QUARANTINED if parsed is None else InboundStatus.PENDING,
         reason=problem,
         received_at=received_at or timezone.now(),
     )
     try:
         with transaction.atomic():
             row.save(force_insert=True)
-            if parsed is not None:
-                _process(row, parsed, mailbox)
-            else:
+            if parsed is None:
                 audit_record(actor=None, obj=row, action="mail.inbound.quarantine", after={"reason": problem})
             return IntakeResult(inbound=row)
     except IntegrityError:
@@ -143,9 +161,69 @@ def inbound_ingest(
             return IntakeResult(inbound=existing, duplicate=True)
         logger.exception("mail intake failed with an integrity error")
         return _quarantine_after_failure(row, "database integrity error while importing")
-    except Exception as exc:  # noqa: BLE001 - never lose a message: keep it in quarantine
-        logger.exception("mail intake failed")
-        return _quarantine_after_failure(row, f"import failed: {exc.__class__.__name__}: {exc}"[:500])
+
+
+def _lock_mailbox_queue(mailbox_id: int | None) -> None:
+    """Serialise stage 2 per mailbox inside the current transaction (messages stay in order).
+
+    PostgreSQL: a transaction-level advisory lock; other mailboxes are processed in parallel.
+    SQLite: every writing transaction already begins IMMEDIATE, so writers take turns.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [QUEUE_LOCK_CLASS, mailbox_id or 0])
+
+
+QUEUE_LOCK_CLASS = 0x6D61  # "ma": the advisory-lock namespace of the inbound queue
+
+
+def inbound_process_next(*, mailbox: Mailbox | None) -> InboundEmail | None:
+    """Stage 2, one message: the oldest pending message of ``mailbox`` becomes a ticket or reply.
+
+    One transaction: the mailbox's queue lock, the row (still pending, else another worker took
+    it), the ticket work, the row's new status. A failure rolls the ticket work back and
+    quarantines the message; a crash leaves it pending for the next run. Returns None when the
+    queue is empty.
+    """
+    mailbox_id = mailbox.pk if mailbox is not None else None
+    with transaction.atomic():
+        _lock_mailbox_queue(mailbox_id)
+        queue = InboundEmail.objects.filter(status=InboundStatus.PENDING)
+        queue = queue.filter(mailbox_id=mailbox_id) if mailbox_id else queue.filter(mailbox__isnull=True)
+        row = queue.select_related("mailbox").order_by("id").first()
+        if row is None:
+            return None
+        try:
+            with row.raw.open("rb") as handle:
+                raw = handle.read()
+            with transaction.atomic():
+                _process(row, parse_message(raw), row.mailbox)
+        except Exception as exc:  # noqa: BLE001 - never lose a message: keep it in quarantine
+            logger.exception("mail intake failed")
+            reason = exc.reason if isinstance(exc, MailParseError) else f"{exc.__class__.__name__}: {exc}"
+            row.status = InboundStatus.QUARANTINED
+            row.reason = f"import failed: {reason}"[:500]
+            row.ticket = None
+            row.ticket_message = None
+            row.save(update_fields=["status", "reason", "ticket", "ticket_message"])
+            audit_record(actor=None, obj=row, action="mail.inbound.quarantine", after={"reason": row.reason})
+        return row
+
+
+def inbound_process_pending(
+    *, mailbox: Mailbox | None, limit: int | None = None, until: int | None = None
+) -> list[InboundEmail]:
+    """Stage 2: process the pending messages of ``mailbox`` in order (at most ``limit``, or up to
+    and including the row ``until``). Idempotent and restart-safe; returns the rows processed."""
+    done: list[InboundEmail] = []
+    while limit is None or len(done) < limit:
+        row = inbound_process_next(mailbox=mailbox)
+        if row is None:
+            break
+        done.append(row)
+        if until is not None and row.pk >= until:
+            break
+    return done
 
 
 def _quarantine_after_failure(row: InboundEmail, reason: str) -> IntakeResult:
