@@ -12,6 +12,7 @@ from aftersales.channels.mail.services import (
     inbound_accept,
     inbound_ingest,
     inbound_process_pending,
+    intake,
 )
 from aftersales.channels.mail.tasks import process_inbound
 from aftersales.core.models import AuditEvent
@@ -90,7 +91,8 @@ def test_ingest_processes_older_pending_mail_of_its_mailbox_first(mailbox):
 @pytest.mark.django_db
 def test_a_message_that_fails_in_stage_two_is_quarantined_not_lost(mailbox):
     row = inbound_accept(raw=mail(), mailbox=mailbox).inbound
-    row.raw.storage.delete(row.raw.name)  # the stored source is gone: processing must fail
+    intake._parsed.clear()  # stage 2 in another process: it reads the stored source
+    row.raw.storage.delete(row.raw.name)  # ... which is gone: processing must fail
 
     processed = inbound_process_pending(mailbox=mailbox)
 
@@ -145,3 +147,21 @@ def test_two_workers_process_concurrently_each_message_once_in_order_per_thread(
             .values_list("body", flat=True)
         )
         assert bodies == ["第 1 次追问", "第 2 次追问", "第 3 次追问"]
+
+
+@pytest.mark.django_db
+def test_stage_two_in_the_same_process_does_not_parse_again(mailbox, monkeypatch):
+    row = inbound_accept(raw=mail(), mailbox=mailbox).inbound
+    calls: list[bytes] = []
+    original = intake.parse_message
+    monkeypatch.setattr(intake, "parse_message", lambda raw: calls.append(raw) or original(raw))
+
+    inbound_process_pending(mailbox=mailbox)
+
+    row.refresh_from_db()
+    assert row.status == InboundStatus.IMPORTED and calls == []
+    # Another process (nothing remembered) parses the stored source.
+    inbound_accept(raw=mail(message_id="m2@example.com", subject="另一个问题"), mailbox=mailbox)
+    intake._parsed.clear()
+    inbound_process_pending(mailbox=mailbox)
+    assert len(calls) == 2  # at accept, and again in stage 2 from the stored source

@@ -9,11 +9,13 @@ source in a transaction of its own. So no message is imported twice and none is 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -90,6 +92,27 @@ def own_addresses() -> frozenset[str]:
     return _own_cache[1] | {conf.mail_from().lower()}
 
 
+# What stage 1 parsed, for stage 2 in the same process (the poller, ``inbound_ingest``): the
+# message is not parsed twice. Keyed by row and content hash, so a reused id never matches.
+_PARSED_KEEP = 256
+_parsed: OrderedDict[tuple[int, str], ParsedEmail] = OrderedDict()
+
+
+def _remember_parsed(row: InboundEmail, parsed: ParsedEmail) -> None:
+    _parsed[(row.pk, row.sha256)] = parsed
+    while len(_parsed) > _PARSED_KEEP:
+        with contextlib.suppress(KeyError):  # another thread may have taken it meanwhile
+            _parsed.popitem(last=False)
+
+
+def _parsed_source(row: InboundEmail) -> ParsedEmail:
+    parsed = _parsed.pop((row.pk, row.sha256), None)
+    if parsed is not None:
+        return parsed
+    with row.raw.open("rb") as handle:
+        return parse_message(handle.read())
+
+
 def inbound_ingest(
     *, raw: bytes, mailbox: Mailbox | None = None, received_at: dt.datetime | None = None
 ) -> IntakeResult:
@@ -154,7 +177,9 @@ def inbound_accept(
             row.save(force_insert=True)
             if parsed is None:
                 audit_record(actor=None, obj=row, action="mail.inbound.quarantine", after={"reason": problem})
-            return IntakeResult(inbound=row)
+        if parsed is not None:
+            _remember_parsed(row, parsed)
+        return IntakeResult(inbound=row)
     except IntegrityError:
         existing = InboundEmail.objects.filter(dedupe_key=key).first()
         if existing is not None:
@@ -194,10 +219,9 @@ def inbound_process_next(*, mailbox: Mailbox | None) -> InboundEmail | None:
         if row is None:
             return None
         try:
-            with row.raw.open("rb") as handle:
-                raw = handle.read()
+            parsed = _parsed_source(row)
             with transaction.atomic():
-                _process(row, parse_message(raw), row.mailbox)
+                _process(row, parsed, row.mailbox)
         except Exception as exc:  # noqa: BLE001 - never lose a message: keep it in quarantine
             logger.exception("mail intake failed")
             reason = exc.reason if isinstance(exc, MailParseError) else f"{exc.__class__.__name__}: {exc}"
