@@ -165,3 +165,16 @@ def test_stage_two_in_the_same_process_does_not_parse_again(mailbox, monkeypatch
     intake._parsed.clear()
     inbound_process_pending(mailbox=mailbox)
     assert len(calls) == 2  # at accept, and again in stage 2 from the stored source
+
+
+@pytest.mark.django_db
+def test_the_beats_poll_task_processes_mail_left_pending_anywhere(mailbox):
+    inbound_accept(raw=mail(), mailbox=None)  # posted, then the worker died before stage 2
+    inbound_accept(raw=mail(message_id="m2@example.com", sender="b@example.com"), mailbox=mailbox)
+    mailbox.is_active = False  # a mailbox no longer polled
+    mailbox.save()
+    from aftersales.channels.mail.tasks import poll_mailboxes
+
+    assert poll_mailboxes.apply().get()["backlog_processed"] == 2
+    assert set(InboundEmail.objects.values_list("status", flat=True)) == {InboundStatus.IMPORTED}
+    assert Ticket.objects.count() == 2

@@ -28,7 +28,11 @@ def send_due() -> dict[str, int]:
 
 @shared_task(name="mail.poll_mailboxes", acks_late=True, ignore_result=True)
 def poll_mailboxes() -> dict[str, int]:
-    return mailboxes_poll()
+    """Every 60 s (beat): poll the mailboxes, then process whatever is still pending anywhere
+    (left by a crash between the stages, posted mail, a mailbox no longer polled)."""
+    totals = mailboxes_poll()
+    totals["backlog_processed"] = process_inbound()
+    return totals
 
 
 @shared_task(name="mail.process_inbound", acks_late=True, ignore_result=True)
