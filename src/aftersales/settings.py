@@ -187,6 +187,11 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": 60.0},
     # Scheduled knowledge-base versions go live when their effective time comes (idempotent).
     "knowledge-publish-due": {"task": "knowledge.publish_due", "schedule": 60.0},
+    # Answer-bot conversations idle for a day end as abandoned (for the deflection report).
+    "knowledge-abandon-idle-bot-sessions": {
+        "task": "knowledge.abandon_idle_bot_sessions",
+        "schedule": 3600.0,
+    },
     # Read the IMAP mailboxes; resend queued e-mail that is due (both idempotent).
     "mail-poll-mailboxes": {"task": "mail.poll_mailboxes", "schedule": 60.0},
     "mail-send-due": {"task": "mail.send_due", "schedule": 60.0},

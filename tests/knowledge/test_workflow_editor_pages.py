@@ -272,3 +272,12 @@ def test_editor_pages_render_in_both_languages(language):
         response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
         assert response.status_code == 200, url
         assert f'<html lang="{language}"' in response.content.decode()
+
+
+def test_write_an_article_from_the_missing_list_brings_the_searched_words():
+    page = signed_in(writer()).get(
+        reverse("knowledge:editor-new"), {"title": "马桶盖板松动怎么办", "locale": "zh-hans"}
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'value="马桶盖板松动怎么办"' in html

@@ -28,6 +28,7 @@ The channels call these functions directly; their names and meaning are a contra
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -651,3 +652,31 @@ def bot_hand_over(
         after={"outcome": locked.outcome, "ticket": ticket.number},
     )
     return _sync(session, locked)
+
+
+BOT_SESSION_IDLE = dt.timedelta(hours=24)
+
+
+@transaction.atomic
+def bot_sessions_abandon_idle(*, idle: dt.timedelta = BOT_SESSION_IDLE, batch: int = 500) -> int:
+    """Open conversations nobody touched for ``idle`` end as abandoned: neither solved nor handed
+    over, so the deflection rate counts them honestly. Idempotent; only open sessions change."""
+    cutoff = timezone.now() - idle
+    sessions = list(
+        BotSession.objects.select_for_update(skip_locked=True)
+        .filter(outcome=BotOutcome.OPEN, updated_at__lt=cutoff)
+        .order_by("updated_at")[:batch]
+    )
+    now = timezone.now()
+    BotSession.objects.filter(pk__in=[s.pk for s in sessions]).update(
+        outcome=BotOutcome.ABANDONED, updated_at=now
+    )
+    for session in sessions:
+        audit_record(
+            actor=None,
+            obj=session,
+            action="knowledge.bot.abandon_idle",
+            before={"outcome": BotOutcome.OPEN},
+            after={"outcome": BotOutcome.ABANDONED, "idle_since": session.updated_at.isoformat()},
+        )
+    return len(sessions)

@@ -216,6 +216,11 @@ def article_new(request: HttpRequest) -> HttpResponse:
             _form_errors(request, form)
     else:
         initial: dict[str, Any] = {"locale": Locale.ZH_HANS}
+        # "Write an article" from the missing-articles report brings the searched words.
+        if request.GET.get("locale") in Locale.values:
+            initial["locale"] = request.GET["locale"]
+        if request.GET.get("title"):
+            initial["title"] = request.GET["title"][:200]
         if translation_of is not None:
             other = Locale.EN if translation_of.locale == Locale.ZH_HANS else Locale.ZH_HANS
             initial.update(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .bot import bot_sessions_abandon_idle
 from .services import publish_due as publish_due_versions
 
 BATCH = 200
@@ -19,3 +20,9 @@ def publish_due(batch: int = BATCH) -> int:
     if made_live >= batch:
         publish_due.apply_async(kwargs={"batch": batch})
     return made_live
+
+
+@shared_task(name="knowledge.abandon_idle_bot_sessions", acks_late=True, ignore_result=True)
+def abandon_idle_bot_sessions() -> int:
+    """Bot conversations idle for a day end as abandoned (idempotent; locked rows are skipped)."""
+    return bot_sessions_abandon_idle()
