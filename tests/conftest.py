@@ -84,3 +84,7 @@ def _restore_shipped_configuration(request, django_db_blocker):
     with django_db_blocker.unblock():
         calendars.create_calendars(apps, None)
         install_defaults(apps.get_model("sla", "SlaPolicy"), apps.get_model("sla", "SlaEscalationRule"))
+
+
+# Browser fixtures (module-scoped Chromium, a page per context) for every test package.
+from tests.browser_support import browser, open_page  # noqa: E402, F401

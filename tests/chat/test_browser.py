@@ -7,36 +7,20 @@ Chat page in both languages go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from aftersales.channels.chat.models import ChatChannel, Conversation
 from aftersales.core.roles import Role
 from aftersales.tickets.models import Ticket
-from tests.factories import PASSWORD, UserFactory
+from tests.browser_support import CJK, playwright_sync, shoot
+from tests.browser_support import sign_in as sign_in_as
+from tests.factories import UserFactory
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(autouse=True)
@@ -45,36 +29,6 @@ def _live_streams(settings):
     settings.AFTERSALES_CHAT_STREAM_SECONDS = 4
     settings.AFTERSALES_CHAT_POLL_SECONDS = 0.2
     settings.AFTERSALES_CHAT_HEARTBEAT_SECONDS = 2
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    contexts = []
-
-    def make(language: str = "en"):
-        context = browser.new_context(
-            base_url=live_server.url,
-            viewport={"width": 1360, "height": 860},
-            extra_http_headers={"Accept-Language": language},
-            locale="zh-CN" if language.startswith("zh") else "en-US",
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
@@ -91,16 +45,8 @@ def desk(transactional_db):
 
 
 def sign_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
+    sign_in_as(page, username)
     page.wait_for_url(re.compile(r".*/console/.*"))
-
-
-def shoot(page, name: str, full_page: bool = True) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def agent_online(page, username: str) -> None:

@@ -16,8 +16,8 @@ from aftersales.core.roles import Role
 from aftersales.customers.models import Customer
 from aftersales.customers.services import customer_identify
 from aftersales.tickets.services import ticket_add_message, ticket_open
+from tests.browser_support import CJK, shoot, sign_in
 from tests.factories import UserFactory
-from tests.web.test_browser import CJK, browser, open_page, shoot, sign_in  # noqa: F401 - fixtures
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]

@@ -4,73 +4,23 @@ panels and the reports in both languages go to ``test-artifacts/`` for a person 
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from aftersales.knowledge.models import BotOutcome, BotSession, TicketArticleUse
 from aftersales.knowledge.search import rebuild_index
 from aftersales.knowledge.services import feedback_record, search_log, ticket_article_use
 from aftersales.tickets.models import Ticket
-from tests.factories import PASSWORD, CustomerFactory, TicketFactory, customer_user
+from tests.browser_support import CJK, sign_in
+from tests.browser_support import shoot as shoot_as
+from tests.factories import CustomerFactory, TicketFactory, customer_user
 
 from .web_support import build_library
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    contexts = []
-
-    def make(language: str = "en", width: int = 1280, height: int = 860):
-        context = browser.new_context(
-            base_url=live_server.url,
-            viewport={"width": width, "height": height},
-            extra_http_headers={"Accept-Language": language},
-            locale="zh-CN" if language.startswith("zh") else "en-US",
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def shoot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"kb-{name}.png"), full_page=True)
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
+    shoot_as(page, f"kb-{name}")
 
 
 @pytest.fixture(autouse=True)

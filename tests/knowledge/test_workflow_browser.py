@@ -4,73 +4,22 @@ versions, approves, and reads a manual edition; screenshots in both languages go
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from aftersales.core.roles import Role
 from aftersales.knowledge import services
 from aftersales.knowledge.models import ArticleVersion, VersionStatus
-from tests.factories import PASSWORD, UserFactory
+from tests.browser_support import CJK, shoot
+from tests.browser_support import sign_in as sign_in_as
+from tests.factories import UserFactory
 
 from .core_factories import new_revision, published_article
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    contexts = []
-
-    def make(language: str):
-        context = browser.new_context(
-            base_url=live_server.url,
-            viewport={"width": 1440, "height": 900},
-            extra_http_headers={"Accept-Language": language},
-            locale="zh-CN" if language.startswith("zh") else "en-US",
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def sign_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-
-
-def shoot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    sign_in_as(page, username, wait=True)
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from django.utils import timezone
 from aftersales.channels.phone.models import CallRecord
 from aftersales.core.roles import Role
 from aftersales.tickets.models import Ticket
+from tests.browser_support import shoot, sign_in
 from tests.factories import ContactFactory, CustomerFactory, InstalledProductFactory, UserFactory
-from tests.web.test_browser import browser, open_page, shoot, sign_in  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

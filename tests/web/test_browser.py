@@ -6,18 +6,13 @@ languages go to ``test-artifacts/`` (gitignored) for a person to look at.
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from aftersales.core.roles import Role
 from aftersales.tickets.models import Ticket, TicketMessage
 from aftersales.tickets.services import ticket_add_message, ticket_transition
+from tests.browser_support import CJK, shoot, sign_in
 from tests.factories import (
-    PASSWORD,
     ContactFactory,
     CustomerFactory,
     InstalledProductFactory,
@@ -27,67 +22,7 @@ from tests.factories import (
     customer_user,
 )
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between
-# browser steps are plain synchronous code, so Django's async guard does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    contexts = []
-
-    def make(language: str = "en"):
-        context = browser.new_context(
-            base_url=live_server.url,
-            viewport={"width": 1440, "height": 900},
-            extra_http_headers={"Accept-Language": language},
-            locale="zh-CN" if language.startswith("zh") else "en-US",
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-
-
-def shoot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from aftersales.channels.webhooks.models import InboundDelivery, WebhookDelivery
 from aftersales.channels.webhooks.services import webhook_delivery_attempt
 from aftersales.core.roles import Role
 from aftersales.tickets.services import ticket_open
+from tests.browser_support import shoot, sign_in
 from tests.factories import CustomerFactory, UserFactory
-from tests.web.test_browser import browser, open_page, shoot, sign_in  # noqa: F401 - fixtures
 
 from .factories import InboundSourceFactory, WebhookEndpointFactory
 from .receiver import Receiver

@@ -23,9 +23,15 @@ urlpatterns = [
     path("console/queue/<slug:name>/", console.queue, name="console-queue"),
     path("console/call/", call.log_call, name="console-call"),
     path("console/reports/sla/", reports.sla_compliance, name="console-report-sla"),
-    path("console/reports/first-response/", reports_first_response.first_response, name="console-report-first-response"),
+    path(
+        "console/reports/first-response/",
+        reports_first_response.first_response,
+        name="console-report-first-response",
+    ),
     path("console/customers/<str:code>/", customers.customer_detail, name="console-customer"),
-    path("console/customers/<str:code>/merge/", customers.customer_merge_confirm, name="console-customer-merge"),
+    path(
+        "console/customers/<str:code>/merge/", customers.customer_merge_confirm, name="console-customer-merge"
+    ),
     path("console/notifications/", notifications.notification_list, name="console-notifications"),
     path("console/call/lookup/", call.lookup, name="console-call-lookup"),
     path("console/tickets/<str:number>/", console.ticket_detail, name="console-ticket"),
