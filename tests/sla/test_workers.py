@@ -5,14 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
-import sys
-import time
-import uuid
-from pathlib import Path
 
 import pytest
-import redis
 from django.utils import timezone
 
 from aftersales.core.models import BusinessCalendar
@@ -20,39 +14,15 @@ from aftersales.core.roles import Role
 from aftersales.sla.defaults import install_defaults
 from aftersales.sla.models import SlaClock, SlaEscalation, SlaEscalationRule, SlaNotification, SlaPolicy
 from aftersales.tickets.services import ticket_open
-from tests.core.test_celery_worker import database_url
+from tests.celery_support import redis_or_skip, run_workers_and_schedulers
 from tests.factories import CustomerFactory, TeamFactory, UserFactory
 
 REDIS_URL = os.environ.get("AFTERSALES_TEST_SLA_REDIS_URL", "redis://127.0.0.1:6379/13")
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def redis_client() -> redis.Redis | None:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        return None
-    return client
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "aftersales", *args],
-        env=env,
-        cwd=ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_and_two_schedulers_escalate_each_clock_exactly_once(tmp_path):
-    client = redis_client()
-    if client is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required in CI at {REDIS_URL}")
-        pytest.skip("Redis is not running")
+    client = redis_or_skip(REDIS_URL)
     client.flushdb()  # a database number of its own: nothing else lives there
     # A transactional test starts from an empty database: the 24×7 default calendar makes the
     # test independent of the hour it runs at.
@@ -79,64 +49,16 @@ def test_two_workers_and_two_schedulers_escalate_each_clock_exactly_once(tmp_pat
         warn_at=now - dt.timedelta(minutes=1), due_at=now + dt.timedelta(hours=1)
     )
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.sla.celery_settings",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        "AFTERSALES_BROKER_URL": REDIS_URL,
-        "AFTERSALES_DATABASE_URL": database_url(),
-        "AFTERSALES_DATA_DIR": str(tmp_path),
-        "AFTERSALES_TEST_QUEUE": f"sla-test-{uuid.uuid4().hex[:8]}",
-    }
-    worker_args = [
-        "worker",
-        "--pool",
-        "solo",
-        "--loglevel",
-        "INFO",
-        "--without-heartbeat",
-        "--without-gossip",
-    ]
-    processes = [
-        start([*worker_args, "--hostname", f"sla{n}@%h"], env, tmp_path / f"worker{n}.log") for n in (1, 2)
-    ] + [
-        start(
-            [
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--max-interval",
-                "1",
-                "--schedule",
-                str(tmp_path / f"beat{n}.schedule"),
-                "--pidfile",
-                str(tmp_path / f"beat{n}.pid"),
-            ],
-            env,
-            tmp_path / f"beat{n}.log",
-        )
-        for n in (1, 2)
-    ]
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            done = first_response.filter(warned_at__isnull=False).count() == 6 and (
-                first_response.filter(breached_at__isnull=False).count() == 3
-            )
-            if done:
-                break
-            time.sleep(0.3)
-        time.sleep(4)  # several more ticks of both schedulers: a duplicate would show now
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    logs = {path.name: path.read_text(errors="replace") for path in tmp_path.glob("*.log")}
-    context = "\n".join(f"--- {name}\n{text[-3000:]}" for name, text in logs.items())
+    logs, context = run_workers_and_schedulers(
+        settings_module="tests.sla.celery_settings",
+        broker_url=REDIS_URL,
+        workdir=tmp_path,
+        name="sla",
+        done=lambda: (
+            first_response.filter(warned_at__isnull=False).count() == 6
+            and first_response.filter(breached_at__isnull=False).count() == 3
+        ),
+    )
 
     assert first_response.filter(warned_at__isnull=False).count() == 6, context
     assert first_response.filter(breached_at__isnull=False).count() == 3, context

@@ -5,53 +5,25 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
-import uuid
-from pathlib import Path
 
 import pytest
-import redis
 
 from aftersales.channels.webhooks import signing
 from aftersales.channels.webhooks.models import WebhookDelivery
 from aftersales.core.roles import Role
 from aftersales.tickets.services import ticket_open
-from tests.core.test_celery_worker import database_url
+from tests.celery_support import redis_or_skip, run_workers_and_schedulers
 from tests.factories import CustomerFactory, UserFactory
 
 from .factories import WebhookEndpointFactory
 from .receiver import Receiver
 
 REDIS_URL = os.environ.get("AFTERSALES_TEST_WEBHOOKS_REDIS_URL", "redis://127.0.0.1:6379/10")
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def redis_available() -> bool:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError:
-        return False
-    return True
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "aftersales", *args],
-        env=env,
-        cwd=ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_and_two_schedulers_deliver_each_webhook_exactly_once(tmp_path):
-    if not redis_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required in CI at {REDIS_URL}")
-        pytest.skip("Redis is not running")
+    redis_or_skip(REDIS_URL)
     # The first four requests fail (500, dropped, 503, 500), then the receiver recovers.
     failures = {0: 500, 1: 0, 2: 503, 3: 500}
     receiver = Receiver(answer=lambda n: failures.get(n, 200)).start()
@@ -60,62 +32,16 @@ def test_two_workers_and_two_schedulers_deliver_each_webhook_exactly_once(tmp_pa
     tickets = [ticket_open(actor=agent, customer=CustomerFactory(), subject=f"漏水 {n}") for n in range(5)]
     assert WebhookDelivery.objects.filter(status="pending").count() == 5
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.webhooks.celery_settings",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        "AFTERSALES_BROKER_URL": REDIS_URL,
-        "AFTERSALES_DATABASE_URL": database_url(),
-        "AFTERSALES_DATA_DIR": str(tmp_path),
-        "AFTERSALES_TEST_QUEUE": f"webhooks-test-{uuid.uuid4().hex[:8]}",
-    }
-    worker_args = [
-        "worker",
-        "--pool",
-        "solo",
-        "--loglevel",
-        "INFO",
-        "--without-heartbeat",
-        "--without-gossip",
-    ]
-    processes = [
-        start([*worker_args, "--hostname", f"hooks{n}@%h"], env, tmp_path / f"worker{n}.log") for n in (1, 2)
-    ] + [
-        start(
-            [
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--max-interval",
-                "1",
-                "--schedule",
-                str(tmp_path / f"beat{n}.schedule"),
-                "--pidfile",
-                str(tmp_path / f"beat{n}.pid"),
-            ],
-            env,
-            tmp_path / f"beat{n}.log",
-        )
-        for n in (1, 2)
-    ]
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if WebhookDelivery.objects.filter(status="delivered").count() == 5:
-                break
-            time.sleep(0.3)
-        time.sleep(4)  # several more ticks of both schedulers: a duplicate would show now
+        logs, context = run_workers_and_schedulers(
+            settings_module="tests.webhooks.celery_settings",
+            broker_url=REDIS_URL,
+            workdir=tmp_path,
+            name="hooks",
+            done=lambda: WebhookDelivery.objects.filter(status="delivered").count() == 5,
+        )
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
         receiver.stop()
-    logs = {path.name: path.read_text(errors="replace") for path in tmp_path.glob("*.log")}
-    context = "\n".join(f"--- {name}\n{text[-3000:]}" for name, text in logs.items())
 
     assert WebhookDelivery.objects.filter(status="delivered").count() == 5, context
     delivered = [r for r in receiver.requests if r.answered == 200]
