@@ -185,6 +185,8 @@ CELERY_BEAT_SCHEDULE = {
     "sla-sweep-due": {"task": "sla.sweep_due", "schedule": 30.0},
     # Post outbound webhook deliveries whose retry is due (claimed by compare-and-set).
     "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": 60.0},
+    # Refused webhook requests after a week, the other request and delivery logs after 90 days.
+    "webhooks-purge-logs": {"task": "webhooks.purge_logs", "schedule": 86400.0},
     # Scheduled knowledge-base versions go live when their effective time comes (idempotent).
     "knowledge-publish-due": {"task": "knowledge.publish_due", "schedule": 60.0},
     # Answer-bot conversations idle for a day end as abandoned (for the deflection report).

@@ -124,14 +124,18 @@ def sequence_advance_to(*, sequence: str, value: int) -> None:
     NumberSequence.objects.update_or_create(name=sequence, defaults={"value": value})
 
 
+def purge_in_batches(queryset: models.QuerySet[Any], *, batch: int = 5000) -> int:
+    """Delete what ``queryset`` selects in chunks of ``batch`` rows (short locks, bounded memory);
+    housekeeping of logs and caches, safe to run twice."""
+    removed = 0
+    while True:
+        ids = list(queryset.values_list("pk", flat=True)[:batch])
+        if not ids:
+            return removed
+        removed += queryset.model._default_manager.filter(pk__in=ids).delete()[0]
+
+
 def idempotency_records_purge(*, max_age_hours: int = 48, batch: int = 5000) -> int:
     """Delete idempotency records older than ``max_age_hours`` in chunks; safe to run twice."""
     cutoff = timezone.now() - dt.timedelta(hours=max_age_hours)
-    removed = 0
-    while True:
-        ids = list(
-            IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch]
-        )
-        if not ids:
-            return removed
-        removed += IdempotencyRecord.objects.filter(id__in=ids).delete()[0]
+    return purge_in_batches(IdempotencyRecord.objects.filter(created_at__lt=cutoff), batch=batch)

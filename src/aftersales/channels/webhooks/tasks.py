@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from .services import webhook_deliveries_due, webhook_delivery_attempt
+from .services.retention import webhook_logs_purge
 
 
 @shared_task(name="webhooks.deliver", acks_late=True, ignore_result=True)
@@ -20,3 +21,9 @@ def retry_due(batch: int = 200) -> int:
     for delivery_id in ids:
         deliver.delay(delivery_id=delivery_id)
     return len(ids)
+
+
+@shared_task(name="webhooks.purge_logs", acks_late=True, ignore_result=True)
+def purge_logs() -> dict[str, int]:
+    """Daily housekeeping of the request and delivery logs (docs/integrations.md)."""
+    return webhook_logs_purge()
