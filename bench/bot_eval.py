@@ -20,16 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 import kb_eval  # noqa: E402
-from kb_eval import QUESTIONS, database_env, prepare_database, recreate_pg  # noqa: E402
+from kb_eval import QUESTIONS, prepare_database  # noqa: E402
 
 kb_eval.PG_DATABASE = "aftersales_bench_bot_eval"  # not the retrieval evaluation's database
 
@@ -122,21 +120,8 @@ def main() -> None:
     if args.worker:
         worker(args.show_wrong)
         return
-    results = {}
-    for database in args.databases:
-        with tempfile.TemporaryDirectory(prefix="bot-eval-") as data_dir:
-            if database == "postgres":
-                recreate_pg(args.pg)
-            command = [sys.executable, __file__, "--worker"] + (["--show-wrong"] if args.show_wrong else [])
-            output = subprocess.run(
-                command,
-                env=database_env(database, args.pg, data_dir),
-                check=True,
-                text=True,
-                stdout=subprocess.PIPE,
-                stderr=None if args.show_wrong else subprocess.DEVNULL,
-            ).stdout
-            results[database] = json.loads(output.strip().splitlines()[-1])
+    flags = ["--show-wrong"] if args.show_wrong else []
+    results = kb_eval.run_workers(__file__, args.databases, args.pg, flags, prefix="bot-eval-")
     print(render(results))
 
 

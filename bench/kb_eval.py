@@ -34,6 +34,26 @@ def database_env(database: str, pg: str, data_dir: str) -> dict[str, str]:
     return env
 
 
+def run_workers(script: str, databases: list[str], pg: str, flags: list[str], *, prefix: str) -> dict:
+    """Run ``script --worker`` once per database in a fresh data directory (and a fresh PostgreSQL
+    database); each prints its summary as JSON on its last line. Verbose flags show stderr."""
+    results = {}
+    for database in databases:
+        with tempfile.TemporaryDirectory(prefix=prefix) as data_dir:
+            if database == "postgres":
+                recreate_pg(pg)
+            output = subprocess.run(
+                [sys.executable, script, "--worker", *flags],
+                env=database_env(database, pg, data_dir),
+                check=True,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=None if flags else subprocess.DEVNULL,
+            ).stdout
+            results[database] = json.loads(output.strip().splitlines()[-1])
+    return results
+
+
 def recreate_pg(pg: str) -> None:
     import psycopg
 
@@ -166,21 +186,8 @@ def main() -> None:
     if args.worker:
         worker(args.show_misses)
         return
-    results = {}
-    for database in args.databases:
-        with tempfile.TemporaryDirectory(prefix="kb-eval-") as data_dir:
-            if database == "postgres":
-                recreate_pg(args.pg)
-            command = [sys.executable, __file__, "--worker"] + (["--show-misses"] if args.show_misses else [])
-            output = subprocess.run(
-                command,
-                env=database_env(database, args.pg, data_dir),
-                check=True,
-                text=True,
-                stdout=subprocess.PIPE,
-                stderr=None if args.show_misses else subprocess.DEVNULL,
-            ).stdout
-            results[database] = json.loads(output.strip().splitlines()[-1])
+    flags = ["--show-misses"] if args.show_misses else []
+    results = run_workers(__file__, args.databases, args.pg, flags, prefix="kb-eval-")
     print(json.dumps(results, indent=1) if args.json else render(results))
     if args.doc:
         write_doc(render(results))
