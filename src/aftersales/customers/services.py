@@ -224,11 +224,6 @@ IDENTITY_ORDER = (IdentityKind.WECHAT_OPENID, IdentityKind.EMAIL, IdentityKind.P
 IDENTIFY_ATTEMPTS = 4
 
 
-def phone_key(phone: str) -> str:
-    """A number as the lookups compare it (kept for callers; see ``identity.normalize_phone``)."""
-    return normalize_phone(phone)
-
-
 def _identity_keys(*, email: str, phone: str, wechat_openid: str) -> list[tuple[str, str]]:
     values = {
         IdentityKind.WECHAT_OPENID: normalize_openid(wechat_openid),

@@ -28,8 +28,9 @@ from aftersales.core.models import Team, User
 from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record
 from aftersales.core.text import text_problem
+from aftersales.customers.identity import normalize_phone
 from aftersales.customers.models import Contact, Customer
-from aftersales.customers.services import customer_create, customer_identify, phone_key
+from aftersales.customers.services import customer_create, customer_identify
 from aftersales.tickets.errors import TicketClosed
 from aftersales.tickets.lifecycle import FINAL_STATUSES, TicketStatus
 from aftersales.tickets.models import Channel, Ticket, TicketMessage
@@ -100,7 +101,7 @@ def _contact_details(name: Any, email: Any, phone: Any) -> tuple[str, str, str]:
         digits = [ch for ch in phone if ch.isdigit()]
         if len(digits) < 5 or any(not (ch.isdigit() or ch in "+-() ") for ch in phone):
             raise ValidationFailed(details={"phone": _("Enter a valid phone number.")})
-        phone = phone_key(phone)
+        phone = normalize_phone(phone)
     return name, email, phone
 
 

@@ -8,6 +8,7 @@ from aftersales.core.errors import PermissionDenied
 from aftersales.core.models import User
 from aftersales.core.paging import keyset_page
 from aftersales.core.roles import Capability
+from aftersales.customers.identity import normalize_phone, phone_spellings
 from aftersales.customers.models import Customer
 from aftersales.customers.selectors import customer_find_by_phone
 from aftersales.tickets.lifecycle import OPEN_STATUSES
@@ -15,26 +16,13 @@ from aftersales.tickets.models import Ticket
 from aftersales.tickets.selectors import visible_tickets
 
 from .models import CallRecord
-from .numbers import digits_of, phone_candidates
 
 
 def caller_find(*, phone: str) -> Customer | None:
     """The customer behind a number however it is spelled (spaces, dashes, +86 / 0086)."""
     if sum(ch.isdigit() for ch in phone) < 5:
         return None
-    found = customer_find_by_phone(phone=phone)
-    if found is not None:
-        return found
-    candidates = phone_candidates(phone)
-    customers = Customer.objects.all()
-    if any(field.name == "merged_into" for field in Customer._meta.fields):
-        customers = customers.filter(merged_into__isnull=True)  # a merged duplicate is not a caller
-    return (
-        customers.filter(Q(phone__in=candidates) | Q(contacts__phone__in=candidates))
-        .order_by("-id")
-        .distinct()
-        .first()
-    )
+    return customer_find_by_phone(phone=phone)
 
 
 def caller_open_tickets(*, user: User, customer: Customer, limit: int = 10) -> list[Ticket]:
@@ -89,6 +77,6 @@ def call_page(
     if status:
         qs = qs.filter(status=status)
     if number:
-        candidates = phone_candidates(number) or [digits_of(number)]
+        candidates = phone_spellings(normalize_phone(number)) | {number.strip()}
         qs = qs.filter(Q(caller_number__in=candidates) | Q(callee_number__in=candidates))
     return keyset_page(qs, cursor=cursor, limit=limit)

@@ -19,6 +19,7 @@ from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.core.models import User
 from aftersales.core.roles import Capability, Role
 from aftersales.core.services import audit_record
+from aftersales.customers.identity import normalize_phone
 from aftersales.customers.models import Customer
 from aftersales.customers.services import customer_identify
 from aftersales.sla.clocks import clocks_meet, sla_summary_refresh
@@ -37,7 +38,6 @@ from aftersales.tickets.services import (
 from aftersales.tickets.services.response import ticket_record_first_response
 
 from .models import AnswerMode, CallDirection, CallRecord, CallStatus, CtiEvent, CtiSource
-from .numbers import national_number
 from .selectors import caller_find
 
 MAX_DURATION_SECONDS = 24 * 3600
@@ -239,11 +239,9 @@ def _identified_customer(call: CallRecord) -> Customer | None:
     number = _customer_number(call)
     if call.customer is not None:
         return call.customer
-    if len(national_number(number)) < 5:
+    if not normalize_phone(number):
         return None
-    customer, _contact, _created = customer_identify(
-        actor=None, phone=national_number(number), channel="phone"
-    )
+    customer, _contact, _created = customer_identify(actor=None, phone=number, channel="phone")
     call.customer = customer
     return customer
 
