@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from aftersales.api.schemas import ERROR_RESPONSES
+from aftersales.core.api_schemas import ERROR_RESPONSES
 
 from .errors import PermissionDenied
 from .models import Region, Team, User

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import EmailStr, Field
 
-from aftersales.api.schemas import ERROR_RESPONSES, RefOut, StrictSchema, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, RefOut, StrictSchema, Text
 from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.core.models import Region, User
 from aftersales.core.roles import Capability

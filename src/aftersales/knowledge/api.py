@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from aftersales.api.schemas import ERROR_RESPONSES, StrictSchema, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, StrictSchema, Text
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.models import User
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from aftersales.api.schemas import ERROR_RESPONSES, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, Text
 from aftersales.core.errors import PermissionDenied
 from aftersales.core.models import User
 from aftersales.core.roles import Capability

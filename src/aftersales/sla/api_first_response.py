@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from aftersales.api.schemas import ERROR_RESPONSES
+from aftersales.core.api_schemas import ERROR_RESPONSES
 from aftersales.core.errors import PermissionDenied
 from aftersales.core.models import User
 from aftersales.core.roles import Capability

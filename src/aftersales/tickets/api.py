@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Path, Query, Router, Status
 from ninja.files import UploadedFile
 
-from aftersales.api.schemas import ERROR_RESPONSES, Text
 from aftersales.assets.models import InstalledProduct
+from aftersales.core.api_schemas import ERROR_RESPONSES, Text
 from aftersales.core.errors import NotFound, PermissionDenied, ValidationFailed
 from aftersales.core.idempotency import request_fingerprint, run_idempotent
 from aftersales.core.models import Region, Team, User

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema
 
-from aftersales.api.schemas import ERROR_RESPONSES, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, Text
 from aftersales.core.models import User
 from aftersales.customers.selectors import customer_get_for_user
 

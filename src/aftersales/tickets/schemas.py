@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from aftersales.api.schemas import RefOut, StrictSchema, Text, UserRefOut
+from aftersales.core.api_schemas import RefOut, StrictSchema, Text, UserRefOut
 
 from .lifecycle import TicketStatus, allowed_targets
 from .models import Ticket, TicketMessage, TicketStatusChange

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from aftersales.api.schemas import ERROR_RESPONSES, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, Text
 from aftersales.core.errors import PayloadTooLarge, PermissionDenied, ValidationFailed
 from aftersales.core.models import User
 from aftersales.core.roles import Capability

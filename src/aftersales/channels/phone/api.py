@@ -10,8 +10,8 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from aftersales.api.schemas import ERROR_RESPONSES, StrictSchema, Text
 from aftersales.channels.webhooks import signing
+from aftersales.core.api_schemas import ERROR_RESPONSES, StrictSchema, Text
 from aftersales.core.errors import PayloadTooLarge, ValidationFailed
 from aftersales.core.models import User
 from aftersales.tickets.selectors import ticket_get_for_user

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
-from aftersales.api.schemas import ERROR_RESPONSES
+from aftersales.core.api_schemas import ERROR_RESPONSES
 from aftersales.core.models import User
 
 from . import selectors

@@ -1,4 +1,8 @@
-"""Building blocks shared by the routers' schemas."""
+"""Building blocks shared by the routers' schemas.
+
+In ``core`` (not ``api``) because every domain app's ``api.py`` builds on them, and a domain app
+may import only from layers below it (docs/architecture.md).
+"""
 
 from __future__ import annotations
 
