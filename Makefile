@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 
 APPS_WITH_CATALOGUES := channels/mail channels/chat channels/phone channels/webhooks knowledge
 
-.PHONY: messages run test install system-deps lint typecheck migrations-check test-sqlite test-postgres bench clean
+.PHONY: messages run test install system-deps lint layers typecheck migrations-check test-sqlite test-postgres bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# The layer contracts in pyproject.toml ([tool.importlinter]; docs/architecture.md).
+layers: install
+	$(BIN)/lint-imports --no-cache --no-logo
+
 typecheck: install
 	$(BIN)/mypy src
 
@@ -64,7 +68,7 @@ test-postgres: install
 	fi; \
 	AFTERSALES_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 --dist load
 
-test: install system-deps lint typecheck migrations-check test-sqlite test-postgres
+test: install system-deps lint layers typecheck migrations-check test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python bench/run_all.py
