@@ -11,7 +11,15 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from aftersales.core.api_schemas import ERROR_RESPONSES, StrictSchema, Text
+from aftersales.core.api_schemas import (
+    ERROR_RESPONSES,
+    NonEmptyText40,
+    NonEmptyText64,
+    StrictSchema,
+    Text64,
+    Text100,
+    Text5000,
+)
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.models import User
 from aftersales.core.paging import keyset_page
@@ -26,13 +34,13 @@ ERRORS = ERROR_RESPONSES
 
 
 class InstalledProductIn(StrictSchema):
-    serial_number: Text(64, 1)  # type: ignore[valid-type]
-    product_model: Text(40, 1)  # type: ignore[valid-type]
+    serial_number: NonEmptyText64
+    product_model: NonEmptyText40
     customer: int = Field(gt=0, lt=2**62)
     address: int | None = Field(default=None, gt=0, lt=2**62)
     purchased_on: dt.date | None = None
     installed_on: dt.date | None = None
-    notes: Text(5000) = ""  # type: ignore[valid-type]
+    notes: Text5000 = ""
 
 
 class InstalledProductOut(Schema):
@@ -87,8 +95,8 @@ def _visible(user: User) -> QuerySet[InstalledProduct]:
 def list_installed_products(
     request: HttpRequest,
     customer: int | None = Query(None, gt=0, lt=2**62),
-    serial_number: Text(64) | None = None,  # type: ignore[valid-type]
-    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    serial_number: Text64 | None = None,
+    cursor: Text100 | None = None,
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
     qs = _visible(_user(request))

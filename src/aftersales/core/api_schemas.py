@@ -13,12 +13,33 @@ from pydantic import AfterValidator, ConfigDict, StringConstraints
 
 from aftersales.core.text import clean_text
 
+# A string that fits the database: at most n characters, and free of NUL, control bytes and lone
+# surrogates. Written out as type aliases (not built by a function) so type checkers see a `str`.
+# `TextN` may be empty; `NonEmptyTextN` needs at least one character.
+_CLEAN = AfterValidator(clean_text)
 
-def Text(max_length: int, min_length: int = 0) -> type[str]:  # noqa: N802 - used like a type
-    """A string that fits the database: bounded, and free of NUL, control bytes and lone surrogates."""
-    return Annotated[  # type: ignore[return-value]
-        str, StringConstraints(max_length=max_length, min_length=min_length), AfterValidator(clean_text)
-    ]
+Text32 = Annotated[str, StringConstraints(max_length=32), _CLEAN]
+Text40 = Annotated[str, StringConstraints(max_length=40), _CLEAN]
+Text60 = Annotated[str, StringConstraints(max_length=60), _CLEAN]
+Text64 = Annotated[str, StringConstraints(max_length=64), _CLEAN]
+Text80 = Annotated[str, StringConstraints(max_length=80), _CLEAN]
+Text100 = Annotated[str, StringConstraints(max_length=100), _CLEAN]
+Text120 = Annotated[str, StringConstraints(max_length=120), _CLEAN]
+Text200 = Annotated[str, StringConstraints(max_length=200), _CLEAN]
+Text254 = Annotated[str, StringConstraints(max_length=254), _CLEAN]
+Text500 = Annotated[str, StringConstraints(max_length=500), _CLEAN]
+Text2000 = Annotated[str, StringConstraints(max_length=2_000), _CLEAN]
+Text5000 = Annotated[str, StringConstraints(max_length=5_000), _CLEAN]
+Text20000 = Annotated[str, StringConstraints(max_length=20_000), _CLEAN]
+Text200000 = Annotated[str, StringConstraints(max_length=200_000), _CLEAN]
+NonEmptyText20 = Annotated[str, StringConstraints(max_length=20, min_length=1), _CLEAN]
+NonEmptyText40 = Annotated[str, StringConstraints(max_length=40, min_length=1), _CLEAN]
+NonEmptyText64 = Annotated[str, StringConstraints(max_length=64, min_length=1), _CLEAN]
+NonEmptyText100 = Annotated[str, StringConstraints(max_length=100, min_length=1), _CLEAN]
+NonEmptyText120 = Annotated[str, StringConstraints(max_length=120, min_length=1), _CLEAN]
+NonEmptyText200 = Annotated[str, StringConstraints(max_length=200, min_length=1), _CLEAN]
+NonEmptyText2000 = Annotated[str, StringConstraints(max_length=2_000, min_length=1), _CLEAN]
+NonEmptyText20000 = Annotated[str, StringConstraints(max_length=20_000, min_length=1), _CLEAN]
 
 
 class StrictSchema(Schema):

@@ -10,7 +10,16 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import EmailStr, Field
 
-from aftersales.core.api_schemas import ERROR_RESPONSES, RefOut, StrictSchema, Text
+from aftersales.core.api_schemas import (
+    ERROR_RESPONSES,
+    NonEmptyText120,
+    RefOut,
+    StrictSchema,
+    Text32,
+    Text100,
+    Text200,
+    Text5000,
+)
 from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.core.models import Region, User
 from aftersales.core.roles import Capability
@@ -31,23 +40,23 @@ ERRORS = ERROR_RESPONSES
 
 
 class CustomerIn(StrictSchema):
-    name: Text(120, 1)  # type: ignore[valid-type]
+    name: NonEmptyText120
     kind: Literal["person", "company"] = "person"
-    phone: Text(32) = ""  # type: ignore[valid-type]
+    phone: Text32 = ""
     email: EmailStr | Literal[""] = ""
     value_tier: Literal["high_value", "core", "potential"] = "potential"
     region: int | None = Field(default=None, gt=0, lt=2**62)
-    notes: Text(5000) = ""  # type: ignore[valid-type]
+    notes: Text5000 = ""
 
 
 class CustomerPatchIn(StrictSchema):
-    name: Text(120, 1) | None = None  # type: ignore[valid-type]
+    name: NonEmptyText120 | None = None
     kind: Literal["person", "company"] | None = None
-    phone: Text(32) | None = None  # type: ignore[valid-type]
+    phone: Text32 | None = None
     email: EmailStr | Literal[""] | None = None
     value_tier: Literal["high_value", "core", "potential"] | None = None
     region: int | None = Field(default=None, gt=0, lt=2**62)
-    notes: Text(5000) | None = None  # type: ignore[valid-type]
+    notes: Text5000 | None = None
     version: int | None = Field(default=None, ge=1, lt=2**31)
 
 
@@ -162,8 +171,8 @@ def _region(pk: int | None) -> Region | None:
 @router.get("", response={200: CustomerPageOut, **ERRORS}, summary="Search customers")
 def list_customers(
     request: HttpRequest,
-    q: Text(200) = "",  # type: ignore[valid-type]
-    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    q: Text200 = "",
+    cursor: Text100 | None = None,
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
     page, next_cursor = customer_search(user=_user(request), q=q, cursor=cursor, limit=limit)

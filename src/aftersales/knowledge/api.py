@@ -16,7 +16,22 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from aftersales.core.api_schemas import ERROR_RESPONSES, StrictSchema, Text
+from aftersales.core.api_schemas import (
+    ERROR_RESPONSES,
+    NonEmptyText120,
+    NonEmptyText200,
+    NonEmptyText2000,
+    StrictSchema,
+    Text40,
+    Text60,
+    Text80,
+    Text100,
+    Text120,
+    Text200,
+    Text500,
+    Text2000,
+    Text200000,
+)
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.models import User
 
@@ -109,12 +124,12 @@ class VersionListOut(Schema):
 
 class ArticleIn(StrictSchema):
     locale: LocaleIn
-    key: Text(120, 1)  # type: ignore[valid-type]
-    title: Text(200, 1)  # type: ignore[valid-type]
-    body: Text(200_000) = ""  # type: ignore[valid-type]
-    summary: Text(500) = ""  # type: ignore[valid-type]
+    key: NonEmptyText120
+    title: NonEmptyText200
+    body: Text200000 = ""
+    summary: Text500 = ""
     category: int | None = Field(default=None, gt=0, lt=2**62)
-    tags: list[Text(60)] = Field(default_factory=list, max_length=30)  # type: ignore[valid-type]
+    tags: list[Text60] = Field(default_factory=list, max_length=30)
     audience: Literal["public", "internal"] = "public"
     translation_of: int | None = Field(default=None, gt=0, lt=2**62)
 
@@ -122,15 +137,15 @@ class ArticleIn(StrictSchema):
 class ArticlePatchIn(StrictSchema):
     category: int | None = Field(default=None, gt=0, lt=2**62)
     clear_category: bool = False
-    tags: list[Text(60)] | None = Field(default=None, max_length=30)  # type: ignore[valid-type]
+    tags: list[Text60] | None = Field(default=None, max_length=30)
     audience: Literal["public", "internal"] | None = None
 
 
 class DraftIn(StrictSchema):
-    title: Text(200, 1)  # type: ignore[valid-type]
-    body: Text(200_000) = ""  # type: ignore[valid-type]
-    summary: Text(500) = ""  # type: ignore[valid-type]
-    change_note: Text(500) = ""  # type: ignore[valid-type]
+    title: NonEmptyText200
+    body: Text200000 = ""
+    summary: Text500 = ""
+    change_note: Text500 = ""
     expected_updated_at: dt.datetime | None = Field(
         default=None, description="the draft's updated_at as read; a newer save by someone else is a 409"
     )
@@ -143,7 +158,7 @@ class PublishIn(StrictSchema):
 
 
 class RejectIn(StrictSchema):
-    note: Text(2000, 1)  # type: ignore[valid-type]
+    note: NonEmptyText2000
 
 
 class RollbackIn(StrictSchema):
@@ -152,7 +167,7 @@ class RollbackIn(StrictSchema):
 
 class FeedbackIn(StrictSchema):
     helpful: bool
-    comment: Text(2000) = ""  # type: ignore[valid-type]
+    comment: Text2000 = ""
 
 
 class FeedbackOut(Schema):
@@ -218,7 +233,7 @@ class EditionListOut(Schema):
 
 
 class EditionIn(StrictSchema):
-    label: Text(40) = ""  # type: ignore[valid-type]
+    label: Text40 = ""
 
 
 class CategoryListOut(Schema):
@@ -367,8 +382,8 @@ def list_articles(
     locale: LocaleIn | None = None,
     category: int | None = Query(None, gt=0, lt=2**62),
     audience: Literal["public", "internal"] | None = None,
-    q: Text(200) = "",  # type: ignore[valid-type]
-    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    q: Text200 = "",
+    cursor: Text100 | None = None,
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
     """Writers see every article; others see published ones they may read (customers: public only)."""
@@ -432,7 +447,7 @@ def create_article(request: HttpRequest, payload: ArticleIn) -> Any:
     response={200: ArticleOut, **ERRORS},
     summary="Read a published article by key",
 )
-def read_article_by_key(request: HttpRequest, locale: LocaleIn, key: Text(120)) -> Any:  # type: ignore[valid-type]
+def read_article_by_key(request: HttpRequest, locale: LocaleIn, key: Text120) -> Any:
     article = Article.objects.filter(locale=locale, key=key).values_list("pk", flat=True).first()
     if article is None:
         raise NotFound()
@@ -617,14 +632,14 @@ def list_manuals(request: HttpRequest) -> Any:
 
 
 @router.get("/manuals/{slug}", response={200: ManualOut, **ERRORS}, summary="Read a manual")
-def read_manual(request: HttpRequest, slug: Text(80)) -> Any:  # type: ignore[valid-type]
+def read_manual(request: HttpRequest, slug: Text80) -> Any:
     return manual_out(selectors.manual_get_for_user(user=_user(request), slug=slug))
 
 
 @router.get(
     "/manuals/{slug}/editions", response={200: EditionListOut, **ERRORS}, summary="Published editions"
 )
-def list_editions(request: HttpRequest, slug: Text(80)) -> Any:  # type: ignore[valid-type]
+def list_editions(request: HttpRequest, slug: Text80) -> Any:
     manual = selectors.manual_get_for_user(user=_user(request), slug=slug)
     return {"items": [edition_out(edition) for edition in selectors.editions_for_manual(manual=manual)]}
 
@@ -634,7 +649,7 @@ def list_editions(request: HttpRequest, slug: Text(80)) -> Any:  # type: ignore[
     response={201: EditionOut, **ERRORS},
     summary="Publish the next edition (reviewers)",
 )
-def publish_edition(request: HttpRequest, payload: EditionIn, slug: Text(80)) -> Any:  # type: ignore[valid-type]
+def publish_edition(request: HttpRequest, payload: EditionIn, slug: Text80) -> Any:
     user = _user(request)
     manual = selectors.manual_get_for_user(user=user, slug=slug)
     edition = services.manual_publish_edition(actor=user, manual=manual, label=payload.label)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from aftersales.core.api_schemas import ERROR_RESPONSES, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, NonEmptyText20, Text100
 from aftersales.core.errors import PermissionDenied
 from aftersales.core.models import User
 from aftersales.core.roles import Capability
@@ -97,7 +97,7 @@ def _staff(request: HttpRequest) -> User:
 
 
 @router.get("/tickets/{number}/sla", response={200: TicketSlaOut, **ERRORS}, summary="A ticket's SLA")
-def ticket_sla(request: HttpRequest, number: Text(20, 1)) -> Any:  # type: ignore[valid-type]
+def ticket_sla(request: HttpRequest, number: NonEmptyText20) -> Any:
     ticket = ticket_get_for_user(number=number, user=_staff(request))
     summary = ticket_sla_summary(ticket)
     return {"ticket": ticket.number, **summary.__dict__, "targets": [t.__dict__ for t in summary.targets]}
@@ -109,7 +109,7 @@ def at_risk(
     team: int | None = Query(None, gt=0, lt=2**62),
     assignee: int | None = Query(None, gt=0, lt=2**62),
     state: StateIn | None = None,
-    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    cursor: Text100 | None = None,
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
     now = timezone.now()

@@ -12,7 +12,7 @@ from ninja import File, Form, Path, Query, Router, Status
 from ninja.files import UploadedFile
 
 from aftersales.assets.models import InstalledProduct
-from aftersales.core.api_schemas import ERROR_RESPONSES, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, Text40, Text100, Text200
 from aftersales.core.errors import NotFound, PermissionDenied, ValidationFailed
 from aftersales.core.idempotency import request_fingerprint, run_idempotent
 from aftersales.core.models import Region, Team, User
@@ -165,9 +165,9 @@ def list_tickets(
     unassigned: bool = False,
     customer: int | None = Query(None, gt=0, lt=2**62),
     region: int | None = Query(None, gt=0, lt=2**62),
-    tag: Text(40) | None = None,  # type: ignore[valid-type]
-    q: Text(200) | None = None,  # type: ignore[valid-type]
-    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    tag: Text40 | None = None,
+    q: Text200 | None = None,
+    cursor: Text100 | None = None,
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
     filters = TicketFilters(
@@ -246,7 +246,7 @@ def transition_ticket(request: HttpRequest, number: str, payload: TransitionIn) 
 def list_messages(
     request: HttpRequest,
     number: str,
-    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    cursor: Text100 | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Any:
     user = _user(request)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema
 
-from aftersales.core.api_schemas import ERROR_RESPONSES, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, Text100
 from aftersales.core.models import User
 from aftersales.customers.selectors import customer_get_for_user
 
@@ -56,7 +56,7 @@ def customer_history(
     request: HttpRequest,
     customer_id: int = Path(..., gt=0, lt=2**62),
     channel: ChannelIn | None = None,
-    cursor: Text(100) | None = None,  # type: ignore[valid-type]
+    cursor: Text100 | None = None,
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]

@@ -8,7 +8,17 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from aftersales.core.api_schemas import RefOut, StrictSchema, Text, UserRefOut
+from aftersales.core.api_schemas import (
+    NonEmptyText20,
+    NonEmptyText40,
+    NonEmptyText200,
+    NonEmptyText20000,
+    RefOut,
+    StrictSchema,
+    Text2000,
+    Text20000,
+    UserRefOut,
+)
 
 from .lifecycle import TicketStatus, allowed_targets
 from .models import Ticket, TicketMessage, TicketStatusChange
@@ -34,8 +44,8 @@ Id = int  # positive database ids; validated by Field(gt=0) where they are accep
 
 
 class TicketCreateIn(StrictSchema):
-    subject: Text(200, 1)  # type: ignore[valid-type]
-    description: Text(20000) = ""  # type: ignore[valid-type]
+    subject: NonEmptyText200
+    description: Text20000 = ""
     type: TicketTypeIn = "consultation"
     channel: ChannelIn = "api"
     priority: PriorityIn = "normal"
@@ -45,12 +55,12 @@ class TicketCreateIn(StrictSchema):
     region: int | None = Field(default=None, gt=0, lt=2**62)
     team: int | None = Field(default=None, gt=0, lt=2**62)
     assignee: int | None = Field(default=None, gt=0, lt=2**62)
-    tags: list[Text(40, 1)] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+    tags: list[NonEmptyText40] = Field(default_factory=list, max_length=20)
 
 
 class TicketPatchIn(StrictSchema):
-    subject: Text(200, 1) | None = None  # type: ignore[valid-type]
-    description: Text(20000) | None = None  # type: ignore[valid-type]
+    subject: NonEmptyText200 | None = None
+    description: Text20000 | None = None
     type: TicketTypeIn | None = None
     channel: ChannelIn | None = None
     priority: PriorityIn | None = None
@@ -59,29 +69,29 @@ class TicketPatchIn(StrictSchema):
     region: int | None = Field(default=None, gt=0, lt=2**62)
     team: int | None = Field(default=None, gt=0, lt=2**62)
     assignee: int | None = Field(default=None, gt=0, lt=2**62)
-    tags: list[Text(40, 1)] | None = Field(default=None, max_length=20)  # type: ignore[valid-type]
+    tags: list[NonEmptyText40] | None = Field(default=None, max_length=20)
     version: int | None = Field(
         default=None, ge=1, lt=2**31, description="alternative to the If-Match header"
     )
 
 
 class MessageIn(StrictSchema):
-    body: Text(20000, 1)  # type: ignore[valid-type]
+    body: NonEmptyText20000
     kind: Literal["reply", "note"] = "reply"
 
 
 class TransitionIn(StrictSchema):
     to: StatusIn
-    note: Text(2000) = ""  # type: ignore[valid-type]
+    note: Text2000 = ""
     version: int | None = Field(default=None, ge=1, lt=2**31)
 
 
 class MergeIn(StrictSchema):
-    into: Text(20, 1)  # type: ignore[valid-type]
+    into: NonEmptyText20
 
 
 class LinkIn(StrictSchema):
-    other: Text(20, 1)  # type: ignore[valid-type]
+    other: NonEmptyText20
 
 
 class CustomerRefOut(Schema):

@@ -7,7 +7,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from aftersales.core.api_schemas import ERROR_RESPONSES, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, Text200
 from aftersales.core.models import User
 
 from .models import Conversation, ConversationStatus
@@ -19,7 +19,7 @@ router = Router(tags=["chat"])
 
 class ChatFilters(Schema):
     status: ConversationStatus | None = None
-    cursor: Text(200) | None = None  # type: ignore[valid-type]
+    cursor: Text200 | None = None
     limit: int = 25
 
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from aftersales.core.api_schemas import ERROR_RESPONSES, Text
+from aftersales.core.api_schemas import ERROR_RESPONSES, Text200
 from aftersales.core.errors import PayloadTooLarge, PermissionDenied, ValidationFailed
 from aftersales.core.models import User
 from aftersales.core.roles import Capability
@@ -63,7 +63,7 @@ class InboundPage(Schema):
 
 class QuarantineFilters(Schema):
     status: Literal["quarantined", "discarded", "ignored", "imported", "pending"] = "quarantined"
-    cursor: Text(200) | None = None  # type: ignore[valid-type]
+    cursor: Text200 | None = None
     limit: int = 50
 
 

@@ -11,7 +11,14 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from aftersales.channels.webhooks import signing
-from aftersales.core.api_schemas import ERROR_RESPONSES, StrictSchema, Text
+from aftersales.core.api_schemas import (
+    ERROR_RESPONSES,
+    NonEmptyText100,
+    StrictSchema,
+    Text32,
+    Text254,
+    Text500,
+)
 from aftersales.core.errors import PayloadTooLarge, ValidationFailed
 from aftersales.core.models import User
 from aftersales.tickets.selectors import ticket_get_for_user
@@ -53,15 +60,15 @@ class CtiSignature:
 
 class CtiEventIn(StrictSchema):
     event: Literal["ringing", "answered", "ended", "missed"]
-    call_id: Text(100, 1)  # type: ignore[valid-type]
+    call_id: NonEmptyText100
     direction: Literal["inbound", "outbound"] = "inbound"
-    caller: Text(32) = ""  # type: ignore[valid-type]
-    callee: Text(32) = ""  # type: ignore[valid-type]
-    agent_extension: Text(32) = ""  # type: ignore[valid-type]
-    agent_email: Text(254) = ""  # type: ignore[valid-type]
+    caller: Text32 = ""
+    callee: Text32 = ""
+    agent_extension: Text32 = ""
+    agent_email: Text254 = ""
     occurred_at: dt.datetime | None = None
     duration_seconds: int | None = Field(default=None, ge=0, le=86_400)
-    recording_url: Text(500) = ""  # type: ignore[valid-type]
+    recording_url: Text500 = ""
 
 
 class CallOut(Schema):
