@@ -7,9 +7,16 @@ commit or roll back together.
 from __future__ import annotations
 
 from aftersales.core.events import subscribe
-from aftersales.tickets.events import TicketMessageAdded, TicketOpened, TicketStageChanged, TicketUpdated
+from aftersales.tickets.events import (
+    TicketFirstResponded,
+    TicketMessageAdded,
+    TicketOpened,
+    TicketStageChanged,
+    TicketUpdated,
+)
 
 from . import clocks
+from .models import SlaTarget
 
 # Ticket fields a policy is chosen by: a change re-applies the policy.
 POLICY_FIELDS_ON_TICKET = frozenset({"type", "priority", "customer_tier", "channel"})
@@ -42,8 +49,16 @@ def on_ticket_message_added(event: TicketMessageAdded) -> None:
     )
 
 
+def on_ticket_first_responded(event: TicketFirstResponded) -> None:
+    """A first response given anywhere (an answered call, too) meets the first-response clock at
+    the moment it was given; a reply in the thread has met it already (no-op then)."""
+    clocks.clocks_meet(ticket=event.ticket, targets=[SlaTarget.FIRST_RESPONSE], now=event.at)
+    clocks.sla_summary_refresh(ticket_id=event.ticket.pk)
+
+
 def register() -> None:
     subscribe(TicketOpened, on_ticket_opened)
     subscribe(TicketStageChanged, on_ticket_stage_changed)
     subscribe(TicketUpdated, on_ticket_updated)
     subscribe(TicketMessageAdded, on_ticket_message_added)
+    subscribe(TicketFirstResponded, on_ticket_first_responded)

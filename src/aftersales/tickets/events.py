@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,18 @@ class TicketMessageAdded:
     ticket: Ticket
     message: TicketMessage
     actor: User | None
+
+
+@dataclass(frozen=True)
+class TicketFirstResponded:
+    """Staff responded to the customer for the first time, at ``at``: a public reply in the thread
+    (``via="reply"``) or outside it, e.g. an answered call (``via="phone"``). Published once per
+    ticket, by the service that recorded ``Ticket.first_responded_at``."""
+
+    ticket: Ticket
+    at: dt.datetime
+    actor: User | None
+    via: str
 
 
 @dataclass(frozen=True)

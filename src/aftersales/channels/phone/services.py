@@ -2,7 +2,8 @@
 
 An answered call is the phone channel's first response: the agent is talking to the customer.
 The ticket's ``first_responded_at`` is set from the first answered call (through
-``tickets.services.response``) and the SLA's first-response clock is met at the same moment.
+``tickets.services.response``); its ``TicketFirstResponded`` event meets the SLA's first-response
+clock at the same moment (the SLA subscribes; the channel does not call it).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from aftersales.core.services import audit_record
 from aftersales.customers.identity import normalize_phone
 from aftersales.customers.models import Customer
 from aftersales.customers.services import customer_identify
-from aftersales.sla.clocks import clocks_meet, sla_summary_refresh
-from aftersales.sla.models import SlaTarget
 from aftersales.tickets.errors import TicketClosed
 from aftersales.tickets.lifecycle import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
 from aftersales.tickets.models import Channel, Priority, Ticket, TicketMessage, TicketType
@@ -54,10 +53,7 @@ def _check_recording_url(url: str) -> str:
 
 def _first_response(*, ticket: Ticket, at: dt.datetime, actor: User | None) -> None:
     """The answered call counts as the ticket's first response (if none was given yet)."""
-    at = max(at, ticket.created_at)
-    if ticket_record_first_response(ticket=ticket, at=at, actor=actor, via="phone"):
-        clocks_meet(ticket=ticket, targets=[SlaTarget.FIRST_RESPONSE], now=at)
-        sla_summary_refresh(ticket_id=ticket.pk)
+    ticket_record_first_response(ticket=ticket, at=max(at, ticket.created_at), actor=actor, via="phone")
 
 
 # --- calls an agent logs in the console ----------------------------------------------------------

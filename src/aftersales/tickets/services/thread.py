@@ -20,7 +20,7 @@ from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record
 
 from ..errors import TicketClosed
-from ..events import TicketMessageAdded
+from ..events import TicketFirstResponded, TicketMessageAdded
 from ..lifecycle import FINAL_STATUSES, TicketStatus
 from ..models import Attachment, Ticket, TicketMessage
 from ..selectors import customer_id_for
@@ -119,6 +119,8 @@ def ticket_add_message(
         after={"ticket": ticket.number, "length": len(body)},
     )
     publish(TicketMessageAdded(ticket=ticket, message=message, actor=actor))
+    if "first_responded_at" in values:
+        publish(TicketFirstResponded(ticket=ticket, at=now, actor=actor, via="reply"))
 
     if from_customer and kind == TicketMessage.Kind.REPLY:
         from .lifecycle import ticket_transition
