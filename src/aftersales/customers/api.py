@@ -104,7 +104,7 @@ class DuplicateListOut(Schema):
     items: list[DuplicateOut]
 
 
-class MergeIn(StrictSchema):
+class CustomerMergeIn(StrictSchema):
     source_id: int = Field(..., gt=0, lt=2**62, description="the duplicate, merged into this customer")
 
 
@@ -245,7 +245,7 @@ def list_duplicates(request: HttpRequest, customer_id: int = Path(..., gt=0, lt=
     summary="Merge a duplicate into this customer (supervisors and administrators)",
 )
 def merge_customer(
-    request: HttpRequest, payload: MergeIn, customer_id: int = Path(..., gt=0, lt=2**62)
+    request: HttpRequest, payload: CustomerMergeIn, customer_id: int = Path(..., gt=0, lt=2**62)
 ) -> Any:
     user = _user(request)
     if not services.can_merge_customers(user):

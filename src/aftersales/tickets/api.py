@@ -29,13 +29,13 @@ from .schemas import (
     AuditPageOut,
     ChannelIn,
     LinkIn,
-    MergeIn,
     MessageIn,
     MessageOut,
     MessagePageOut,
     PriorityIn,
     StatusIn,
     TicketCreateIn,
+    TicketMergeIn,
     TicketOut,
     TicketPageOut,
     TicketPatchIn,
@@ -368,7 +368,7 @@ def attachment_file_response(attachment: Attachment) -> FileResponse:
 
 
 @router.post("/{number}/merge", response={200: TicketOut, **ERRORS}, summary="Merge this ticket into another")
-def merge_ticket(request: HttpRequest, number: str, payload: MergeIn) -> Any:
+def merge_ticket(request: HttpRequest, number: str, payload: TicketMergeIn) -> Any:
     user = _user(request)
     source = ticket_get_for_user(number=number, user=user)
     target = ticket_get_for_user(number=payload.into, user=user)

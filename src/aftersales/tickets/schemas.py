@@ -86,7 +86,7 @@ class TransitionIn(StrictSchema):
     version: int | None = Field(default=None, ge=1, lt=2**31)
 
 
-class MergeIn(StrictSchema):
+class TicketMergeIn(StrictSchema):
     into: NonEmptyText20
 
 
