@@ -7,7 +7,13 @@ commit or roll back together.
 from __future__ import annotations
 
 from aftersales.core.events import subscribe
-from aftersales.tickets.events import TicketMessageAdded, TicketOpened, TicketStageChanged, TicketUpdated
+from aftersales.tickets.events import (
+    TicketMerged,
+    TicketMessageAdded,
+    TicketOpened,
+    TicketStageChanged,
+    TicketUpdated,
+)
 
 from . import clocks
 
@@ -23,6 +29,11 @@ def on_ticket_stage_changed(event: TicketStageChanged) -> None:
     clocks.on_ticket_stage_changed(
         ticket=event.ticket, from_status=event.from_status, to_status=event.to_status
     )
+
+
+def on_ticket_merged(event: TicketMerged) -> None:
+    source = event.source
+    clocks.on_ticket_merged(ticket=source, now=source.closed_at or source.status_changed_at)
 
 
 def on_ticket_updated(event: TicketUpdated) -> None:
@@ -47,3 +58,4 @@ def register() -> None:
     subscribe(TicketStageChanged, on_ticket_stage_changed)
     subscribe(TicketUpdated, on_ticket_updated)
     subscribe(TicketMessageAdded, on_ticket_message_added)
+    subscribe(TicketMerged, on_ticket_merged)

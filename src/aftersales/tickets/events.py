@@ -41,6 +41,9 @@ class TicketMessageAdded:
 
 @dataclass(frozen=True)
 class TicketMerged:
+    """``source`` was closed as a duplicate of ``target``, leaving ``from_status``."""
+
     source: Ticket
     target: Ticket
     actor: User | None
+    from_status: str = ""
