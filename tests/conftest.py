@@ -83,7 +83,11 @@ def _restore_shipped_configuration(request, django_db_blocker):
     calendars = importlib.import_module("aftersales.core.migrations.0004_default_calendars")
     with django_db_blocker.unblock():
         calendars.create_calendars(apps, None)
-        install_defaults(apps.get_model("sla", "SlaPolicy"), apps.get_model("sla", "SlaEscalationRule"))
+        install_defaults(
+            apps.get_model("sla", "SlaPolicy"),
+            apps.get_model("sla", "SlaEscalationRule"),
+            apps.get_model("core", "BusinessCalendar"),
+        )
 
 
 # Browser fixtures (module-scoped Chromium, a page per context) for every test package.

@@ -181,7 +181,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "core.purge_idempotency_records", "schedule": 3600.0},
-    # Warn and escalate SLA clocks that fell due (idempotent; several schedulers are harmless).
+    # Warn and escalate SLA clocks that fell due and arm the alarms coming into the horizon
+    # (idempotent; several schedulers are harmless). The alarms fire on time; this reconciles.
     "sla-sweep-due": {"task": "sla.sweep_due", "schedule": 30.0},
     # Post outbound webhook deliveries whose retry is due (claimed by compare-and-set).
     "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": 60.0},
@@ -200,6 +201,9 @@ CELERY_BEAT_SCHEDULE = {
     # Close chats whose visitor left half an hour ago (compare-and-set; the tickets stay open).
     "chat-close-abandoned": {"task": "chat.close_abandoned", "schedule": 300.0},
 }
+# SLA warnings and breaches due this far ahead get a Celery task with that ETA (docs/sla.md);
+# keep it well under the broker's visibility timeout (Redis: 1 hour by default).
+SLA_ALARM_HORIZON_SECONDS = int(os.environ.get("AFTERSALES_SLA_ALARM_HORIZON_SECONDS", "120"))
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("in", "processed", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ def test_two_workers_and_two_schedulers_escalate_each_clock_exactly_once(tmp_pat
         code="standard",
         defaults={"name": "7×24", "is_always_open": True, "follows_statutory_holidays": False},
     )
-    install_defaults(SlaPolicy, SlaEscalationRule)
+    install_defaults(SlaPolicy, SlaEscalationRule, BusinessCalendar)
     lead = UserFactory(role=Role.SUPERVISOR)
     team = TeamFactory(lead=lead)
     agent = UserFactory(role=Role.AGENT)

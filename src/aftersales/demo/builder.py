@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from aftersales.core.models import AuditEvent
+from aftersales.core.models import AuditEvent, BusinessCalendar
 from aftersales.core.services import sequence_advance_to
 from aftersales.customers.models import Contact, Customer
 from aftersales.sla.clocks import ticket_sla_start_from_history
+from aftersales.sla.defaults import install_defaults
+from aftersales.sla.models import SlaEscalationRule, SlaPolicy
 from aftersales.tickets.lifecycle import FINAL_STATUSES, TicketStatus
 from aftersales.tickets.models import Tag, Ticket, TicketMessage, TicketStatusChange
 
@@ -154,6 +156,9 @@ def seed_demo(
         # Unfinished tickets get their SLA clocks as if their history had happened live, so the
         # console shows countdowns and the beat's sweep escalates what is overdue.
         sla_started = time.monotonic()
+        # The shipped policies and calendars (the migrations made them; an earlier demo or an
+        # administrator may have removed some): online channels on 24×7, field work on business hours.
+        install_defaults(SlaPolicy, SlaEscalationRule, BusinessCalendar)
         unfinished = Ticket.objects.exclude(status__in=FINISHED).order_by("-id")[:SLA_REPLAY_LIMIT]
         replay = progress("SLA clocks", min(SLA_REPLAY_LIMIT, tickets))
         with_sla = 0

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from aftersales.core import business_time
@@ -22,6 +22,7 @@ from aftersales.core.services import audit_record
 from aftersales.tickets.lifecycle import FINAL_STATUSES, TicketStatus
 from aftersales.tickets.models import Ticket
 
+from .alarms import alarms_arm_after_commit
 from .models import ACTIVE_CLOCK, ClockStatus, SlaClock, SlaState, SlaTarget, TicketSla
 from .policies import policies_for_ticket
 
@@ -236,7 +237,23 @@ def _start(
     return SlaClock.objects.bulk_create(clocks)
 
 
+def _record_overdue(queryset: QuerySet[SlaClock], now: dt.datetime) -> None:
+    """Stamp the warning and the breach of running clocks that fell due before ``now`` but that
+    neither an alarm nor the sweep has seen yet, at the instants they fell due.
+
+    Called before a clock stops or pauses: a promise missed by a second is still missed, and
+    once the clock stops the sweep no longer looks at it. Escalation actions are not run here
+    (the moment has passed; the clock is met, cancelled or waiting on the customer), only the
+    facts the ticket page and the compliance report read are recorded. Met exactly at the due
+    instant is in time.
+    """
+    running = queryset.filter(status=ClockStatus.RUNNING)
+    running.filter(warned_at__isnull=True, warn_at__lt=now).update(warned_at=F("warn_at"))
+    running.filter(breached_at__isnull=True, due_at__lt=now).update(breached_at=F("due_at"))
+
+
 def _stop(queryset: QuerySet[SlaClock], status: str, now: dt.datetime) -> int:
+    _record_overdue(queryset, now)
     values: dict[str, Any] = {"status": status, "stopped_at": now, "paused_at": None}
     if status == ClockStatus.MET:
         values["met_at"] = now
@@ -256,6 +273,7 @@ def clocks_cancel(*, ticket: Ticket, now: dt.datetime, targets: Iterable[str] | 
 
 def clocks_pause(*, ticket: Ticket, now: dt.datetime) -> None:
     engines = _Engines()
+    _record_overdue(SlaClock.objects.filter(ticket=ticket), now)
     for clock in SlaClock.objects.filter(ticket=ticket, status=ClockStatus.RUNNING):
         remaining = _signed_remaining(engines.engine(clock.calendar_id), now, clock.due_at)
         SlaClock.objects.filter(pk=clock.pk, status=ClockStatus.RUNNING).update(
@@ -364,6 +382,14 @@ def on_ticket_stage_changed(*, ticket: Ticket, from_status: str, to_status: str)
     sla_summary_refresh(ticket_id=ticket.pk)
 
 
+def on_ticket_merged(*, ticket: Ticket, now: dt.datetime) -> None:
+    """A ticket closed as a duplicate: its promises end here, cancelled (the case goes on in the
+    ticket it was merged into). A breach that already happened stays recorded on the clock, but
+    the compliance report leaves merged tickets out, so a case is counted once."""
+    clocks_cancel(ticket=ticket, now=now)
+    sla_summary_refresh(ticket_id=ticket.pk)
+
+
 def on_message_added(
     *, ticket: Ticket, kind: str, is_from_customer: bool, is_staff_author: bool, at: dt.datetime
 ) -> None:
@@ -381,8 +407,12 @@ def on_message_added(
 # --- the summary the queues read ---------------------------------------------------------------
 
 
-def sla_summary_refresh(*, ticket_id: int) -> None:
-    """Recompute ``TicketSla.next_due_at`` and ``state`` from the ticket's clocks."""
+def sla_summary_refresh(*, ticket_id: int, arm: bool = True) -> None:
+    """Recompute ``TicketSla.next_due_at`` and ``state`` from the ticket's clocks; with ``arm``,
+    send the alarms of instants now within the horizon after commit (every clock change ends
+    here, so a started, resumed or re-planned clock fires on time; see ``alarms.py``)."""
+    if arm:
+        alarms_arm_after_commit(ticket_id=ticket_id)
     rows = list(
         SlaClock.objects.filter(ticket_id=ticket_id).values_list(
             "status", "due_at", "warned_at", "breached_at"

@@ -14,6 +14,19 @@ from typing import Any
 MINUTE = 60
 HOUR = 3600
 
+# Online channels (the hotline, chat, social media, WeChat) are promised round the clock (7×24):
+# their policies count on an always-open calendar. Field work (repair, installation) and the
+# catch-all default keep the business calendar (`standard`: working days, holidays and 调休).
+ONLINE_CALENDAR = "hotline-24x7"
+ONLINE_CALENDAR_SPEC: dict[str, Any] = {
+    "code": ONLINE_CALENDAR,
+    "name": "7×24 小时热线",
+    "name_en": "24×7 hotline",
+    "follows_statutory_holidays": False,
+    "is_always_open": True,
+}
+ONLINE_CHANNELS = ("phone", "chat", "social", "wechat")
+
 STAGE_LIMITS = {
     "stage_accept": 5 * MINUTE,
     "stage_diagnose": 1 * HOUR,
@@ -30,14 +43,34 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
         "resolution": 24 * HOUR,
         **STAGE_LIMITS,
     },
-    {"name": "电话首响 / Phone answer", "precedence": 10, "channel": "phone", "first_response": 60},
-    {"name": "在线客服首响 / Chat answer", "precedence": 11, "channel": "chat", "first_response": 30},
+    {
+        "name": "电话首响 / Phone answer",
+        "precedence": 10,
+        "channel": "phone",
+        "calendar": ONLINE_CALENDAR,
+        "first_response": 60,
+    },
+    {
+        "name": "在线客服首响 / Chat answer",
+        "precedence": 11,
+        "channel": "chat",
+        "calendar": ONLINE_CALENDAR,
+        "first_response": 30,
+    },
     {"name": "紧急 / Urgent", "precedence": 20, "priority": "urgent", "first_response": 5 * MINUTE},
     {"name": "投诉 / Complaint", "precedence": 30, "ticket_type": "complaint", "first_response": 15 * MINUTE},
     {
         "name": "社交媒体首响 / Social media",
         "precedence": 40,
         "channel": "social",
+        "calendar": ONLINE_CALENDAR,
+        "first_response": 2 * HOUR,
+    },
+    {
+        "name": "微信首响 / WeChat",
+        "precedence": 42,
+        "channel": "wechat",
+        "calendar": ONLINE_CALENDAR,
         "first_response": 2 * HOUR,
     },
     {"name": "邮件首响 / E-mail", "precedence": 41, "channel": "email", "first_response": 4 * HOUR},
@@ -73,9 +106,12 @@ TARGET_NAMES = (
 )
 
 
-def policy_values(spec: dict[str, Any]) -> dict[str, Any]:
-    """Model field values for one policy spec (durations as ``timedelta``)."""
+def policy_values(spec: dict[str, Any], calendars: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Model field values for one policy spec (durations as ``timedelta``, the calendar code as
+    the row from ``calendars``)."""
     values = {key: value for key, value in spec.items() if key not in TARGET_NAMES}
+    if "calendar" in values:
+        values["calendar"] = (calendars or {}).get(values["calendar"])
     for target in TARGET_NAMES:
         if target in spec:
             values[target] = dt.timedelta(seconds=spec[target])
@@ -86,10 +122,23 @@ def rule_name(on: str, target: str | None, action: str) -> str:
     return f"{on}: {target or 'any'} → {action}"
 
 
-def install_defaults(policy_model: Any, rule_model: Any) -> None:
-    """Create the shipped policies and rules that are missing (used by the data migration)."""
+def online_calendar(calendar_model: Any) -> Any:
+    """The always-open calendar of the online channels, created if missing."""
+    fields = {key: value for key, value in ONLINE_CALENDAR_SPEC.items() if key != "code"}
+    calendar, _created = calendar_model.objects.get_or_create(code=ONLINE_CALENDAR, defaults=fields)
+    return calendar
+
+
+def install_defaults(policy_model: Any, rule_model: Any, calendar_model: Any) -> None:
+    """Create the shipped policies and rules that are missing, and put the online channels'
+    shipped policies that have no calendar on the 24×7 one (used by the data migrations and
+    the demo seed; a calendar an administrator chose is kept)."""
+    calendars = {ONLINE_CALENDAR: online_calendar(calendar_model)}
     for spec in DEFAULT_POLICIES:
-        policy_model.objects.get_or_create(name=spec["name"], defaults=policy_values(spec))
+        values = policy_values(spec, calendars)
+        policy, created = policy_model.objects.get_or_create(name=spec["name"], defaults=values)
+        if not created and values.get("calendar") is not None and policy.calendar_id is None:
+            policy_model.objects.filter(pk=policy.pk).update(calendar=values["calendar"])
     for on, target, action in DEFAULT_RULES:
         rule_model.objects.get_or_create(
             policy=None, on=on, target=target, action=action, defaults={"name": rule_name(on, target, action)}

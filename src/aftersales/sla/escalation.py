@@ -176,5 +176,6 @@ def escalate(*, clock_ids: list[int], kind: str, now: dt.datetime) -> int:
                 event_code=f"sla.{kind}",
                 event_data={"target": clock.target, "due_at": clock.due_at.isoformat()},
             )
-        sla_summary_refresh(ticket_id=ticket.pk)
+        # The instants still ahead were armed when they were planned (or the sweep arms them).
+        sla_summary_refresh(ticket_id=ticket.pk, arm=False)
     return done

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aftersales.core.events import subscribe
 from aftersales.tickets.events import (
     TicketFirstResponded,
+    TicketMerged,
     TicketMessageAdded,
     TicketOpened,
     TicketStageChanged,
@@ -30,6 +31,11 @@ def on_ticket_stage_changed(event: TicketStageChanged) -> None:
     clocks.on_ticket_stage_changed(
         ticket=event.ticket, from_status=event.from_status, to_status=event.to_status
     )
+
+
+def on_ticket_merged(event: TicketMerged) -> None:
+    source = event.source
+    clocks.on_ticket_merged(ticket=source, now=source.closed_at or source.status_changed_at)
 
 
 def on_ticket_updated(event: TicketUpdated) -> None:
@@ -62,3 +68,4 @@ def register() -> None:
     subscribe(TicketUpdated, on_ticket_updated)
     subscribe(TicketMessageAdded, on_ticket_message_added)
     subscribe(TicketFirstResponded, on_ticket_first_responded)
+    subscribe(TicketMerged, on_ticket_merged)

@@ -207,7 +207,8 @@ def compliance_report(
 ) -> list[ComplianceRow]:
     """Settled promises (met, or breached) falling due in ``[date_from, date_to)``, by group.
 
-    A clock counts as breached if it was ever breached, even if met later.
+    A clock counts as breached if it was ever breached, even if met later. Tickets merged into
+    another are left out: the case is counted once, on the ticket it continued in.
     """
     if group_by not in GROUPS:
         raise ValidationFailed(details={"group_by": _("Group by team, region or type.")})
@@ -220,7 +221,7 @@ def compliance_report(
     date_to = _aware(date_to)
     field = GROUPS[group_by]
     qs = SlaClock.objects.filter(Q(status=ClockStatus.MET) | Q(breached_at__isnull=False))
-    qs = qs.filter(ticket__in=visible_tickets(user).values("pk"))
+    qs = qs.filter(ticket__in=visible_tickets(user).values("pk"), ticket__merged_into__isnull=True)
     if date_from is not None:
         qs = qs.filter(due_at__gte=date_from)
     if date_to is not None:

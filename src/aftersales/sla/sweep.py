@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .alarms import alarms_planned, alarms_send
 from .escalation import escalate
 from .models import ClockStatus, EscalationKind, SlaClock
 
@@ -34,6 +35,7 @@ class SweepResult:
     breached: int = 0
     escalations: int = 0
     full_batch: bool = False
+    armed: int = 0
     clock_ids: list[int] = field(default_factory=list)
 
 
@@ -56,9 +58,15 @@ def _claim_ids(queryset: QuerySet[SlaClock], limit: int) -> list[int]:
 
 
 def sla_sweep_batch(
-    *, kind: str, now: dt.datetime | None = None, batch: int = DEFAULT_BATCH, escalate_actions: bool = True
+    *,
+    kind: str,
+    now: dt.datetime | None = None,
+    batch: int = DEFAULT_BATCH,
+    escalate_actions: bool = True,
+    clock_id: int | None = None,
 ) -> SweepResult:
-    """Claim and mark up to ``batch`` clocks for ``kind`` (warning or breach), escalating each once."""
+    """Claim and mark up to ``batch`` clocks for ``kind`` (warning or breach), escalating each
+    once; only ``clock_id`` when given (an alarm)."""
     now = now or timezone.now()
     result = SweepResult()
     stamp, pending = (
@@ -66,6 +74,8 @@ def sla_sweep_batch(
         if kind == EscalationKind.WARNING
         else ("breached_at", due_for_breach(now))
     )
+    if clock_id is not None:
+        pending = pending.filter(pk=clock_id)
     with transaction.atomic():
         ids = _claim_ids(pending, batch)
         result.full_batch = len(ids) == batch
@@ -89,15 +99,18 @@ def sla_sweep_batch(
     return result
 
 
-def sla_sweep(*, now: dt.datetime | None = None, batch: int = DEFAULT_BATCH) -> SweepResult:
-    """One pass: a batch of warnings, then a batch of breaches. ``full_batch``: run again."""
+def sla_sweep(*, now: dt.datetime | None = None, batch: int = DEFAULT_BATCH, arm: bool = True) -> SweepResult:
+    """One pass: a batch of warnings, then a batch of breaches, then alarms for the instants
+    coming into the horizon (``alarms.py``). ``full_batch``: run again."""
     now = now or timezone.now()
     warned = sla_sweep_batch(kind=EscalationKind.WARNING, now=now, batch=batch)
     breached = sla_sweep_batch(kind=EscalationKind.BREACH, now=now, batch=batch)
+    armed = alarms_send(alarms_planned(now=now)) if arm else 0
     return SweepResult(
         warned=warned.warned,
         breached=breached.breached,
         escalations=warned.escalations + breached.escalations,
         full_batch=warned.full_batch or breached.full_batch,
         clock_ids=warned.clock_ids + breached.clock_ids,
+        armed=armed,
     )

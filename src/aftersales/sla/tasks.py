@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .alarms import alarm_fire
 from .sweep import DEFAULT_BATCH, sla_sweep
 
 
@@ -14,3 +15,9 @@ def sweep_due(batch: int = DEFAULT_BATCH) -> dict[str, int]:
     if result.full_batch:
         sweep_due.apply_async(kwargs={"batch": batch})
     return {"warned": result.warned, "breached": result.breached, "escalations": result.escalations}
+
+
+@shared_task(name="sla.clock_alarm", acks_late=True, ignore_result=True)
+def clock_alarm(clock_id: int, kind: str) -> bool:
+    """Warn or breach one clock at its instant (sent with an ETA; idempotent, see alarms.py)."""
+    return alarm_fire(clock_id=clock_id, kind=kind)

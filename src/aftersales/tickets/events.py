@@ -54,6 +54,9 @@ class TicketFirstResponded:
 
 @dataclass(frozen=True)
 class TicketMerged:
+    """``source`` was closed as a duplicate of ``target``, leaving ``from_status``."""
+
     source: Ticket
     target: Ticket
     actor: User | None
+    from_status: str = ""

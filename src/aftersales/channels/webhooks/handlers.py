@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from aftersales.core.events import subscribe
-from aftersales.tickets.events import TicketMessageAdded, TicketOpened, TicketStageChanged, TicketUpdated
+from aftersales.tickets.events import (
+    TicketMerged,
+    TicketMessageAdded,
+    TicketOpened,
+    TicketStageChanged,
+    TicketUpdated,
+)
 from aftersales.tickets.models import Ticket, TicketMessage
 
 from .models import EventType
@@ -59,6 +65,28 @@ def on_ticket_stage_changed(event: TicketStageChanged) -> None:
     )
 
 
+def on_ticket_merged(event: TicketMerged) -> None:
+    """The duplicate closes: a stage change for those that follow statuses (closed, with the reason
+    and the ticket it went into), and ``ticket.merged`` for those that follow merges."""
+    source, target = event.source, event.target
+    merged = {"close_reason": source.close_reason, "merged_into": target.number}
+    webhook_deliveries_for_event(
+        event_type=EventType.TICKET_STAGE_CHANGED,
+        team_id=source.team_id,
+        data={
+            "ticket": _ticket(source),
+            "from_status": event.from_status,
+            "to_status": source.status,
+            **merged,
+        },
+    )
+    webhook_deliveries_for_event(
+        event_type=EventType.TICKET_MERGED,
+        team_id=source.team_id,
+        data={"ticket": _ticket(source), "into": _ticket(target)},
+    )
+
+
 def on_ticket_message_added(event: TicketMessageAdded) -> None:
     message = event.message
     if message.kind == TicketMessage.Kind.NOTE:
@@ -99,3 +127,4 @@ def register() -> None:
     subscribe(TicketStageChanged, on_ticket_stage_changed)
     subscribe(TicketMessageAdded, on_ticket_message_added)
     subscribe(TicketUpdated, on_ticket_updated)
+    subscribe(TicketMerged, on_ticket_merged)

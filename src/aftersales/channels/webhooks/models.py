@@ -149,6 +149,7 @@ class EventType(models.TextChoices):
     TICKET_STAGE_CHANGED = "ticket.stage_changed", _("Ticket changed stage")
     TICKET_MESSAGE_ADDED = "ticket.message_added", _("Public message added")
     TICKET_UPDATED = "ticket.updated", _("Ticket fields changed")
+    TICKET_MERGED = "ticket.merged", _("Ticket merged into another")
 
 
 class WebhookEndpoint(models.Model):

@@ -6,7 +6,11 @@ from aftersales.sla.defaults import DEFAULT_POLICIES, DEFAULT_RULES, install_def
 
 
 def forwards(apps, schema_editor):
-    install_defaults(apps.get_model("sla", "SlaPolicy"), apps.get_model("sla", "SlaEscalationRule"))
+    install_defaults(
+        apps.get_model("sla", "SlaPolicy"),
+        apps.get_model("sla", "SlaEscalationRule"),
+        apps.get_model("core", "BusinessCalendar"),
+    )
 
 
 def backwards(apps, schema_editor):

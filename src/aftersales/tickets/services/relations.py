@@ -73,7 +73,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         before={"status": from_status},
         after={"status": TicketStatus.CLOSED, "merged_into": target.number},
     )
-    publish(TicketMerged(source=source, target=target, actor=actor))
+    publish(TicketMerged(source=source, target=target, actor=actor, from_status=from_status))
     return target
 
 
