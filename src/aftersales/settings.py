@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "aftersales.core.middleware.ContentSecurityPolicyMiddleware",
+    # Last, so it sees a view's database or disk failure first (503, core/unavailable.py).
+    "aftersales.core.unavailable.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "aftersales.urls"
