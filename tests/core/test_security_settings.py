@@ -33,7 +33,9 @@ def probe(tmp_path: Path, **env: str) -> dict:
         for key, value in os.environ.items()
         if not key.startswith("AFTERSALES_") and key != "DJANGO_SETTINGS_MODULE"
     }
-    environment.update(DJANGO_SETTINGS_MODULE="aftersales.settings", AFTERSALES_DATA_DIR=str(tmp_path / "data"))
+    environment.update(
+        DJANGO_SETTINGS_MODULE="aftersales.settings", AFTERSALES_DATA_DIR=str(tmp_path / "data")
+    )
     environment.update(env)
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", PROBE], env=environment, capture_output=True, text=True, check=True, timeout=60
@@ -91,9 +93,10 @@ def test_each_https_switch_has_its_own_variable(tmp_path):
         "redirect": False,
         "proxy": ["HTTP_X_FORWARDED_SCHEME", "https"],
     }
-    assert probe(tmp_path, AFTERSALES_PUBLIC_URL="https://x.example", AFTERSALES_PROXY_SSL_HEADER="off")[
-        "proxy"
-    ] == []
+    assert (
+        probe(tmp_path, AFTERSALES_PUBLIC_URL="https://x.example", AFTERSALES_PROXY_SSL_HEADER="off")["proxy"]
+        == []
+    )
 
 
 def test_the_sqlite_file_and_the_data_directory_are_private(tmp_path):
@@ -117,5 +120,9 @@ def test_the_sqlite_file_and_the_data_directory_are_private(tmp_path):
         check=True,
         timeout=60,
     )
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"": "0o600", "-wal": "0o600", "-shm": "0o600"}
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "": "0o600",
+        "-wal": "0o600",
+        "-shm": "0o600",
+    }
     assert stat.S_IMODE(data.stat().st_mode) == 0o700

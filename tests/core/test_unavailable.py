@@ -158,7 +158,12 @@ def test_readiness_fails_on_a_read_only_sqlite_file(tmp_path):
 
     def probe() -> dict:
         result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", PROBE], env=environment, capture_output=True, text=True, check=True, timeout=60
+            [sys.executable, "-c", PROBE],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         )
         return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -42,8 +42,16 @@ def site(transactional_db, settings):
     portal_user = customer_user(customer, username="guest@csp.example")
     ChatChannel.objects.update(is_active=False)
     channel = ChatChannel.objects.create(public_key="ch_csp", name="官网在线客服", allowed_origins="")
-    WebhookEndpoint.objects.create(name="ERP", url="https://93.184.216.34/hook", event_types=["ticket.opened"])
-    return {"admin": admin, "ticket": ticket, "customer": customer, "portal_user": portal_user, "channel": channel}
+    WebhookEndpoint.objects.create(
+        name="ERP", url="https://93.184.216.34/hook", event_types=["ticket.opened"]
+    )
+    return {
+        "admin": admin,
+        "ticket": ticket,
+        "customer": customer,
+        "portal_user": portal_user,
+        "channel": channel,
+    }
 
 
 def _visit(page, path: str, problems: list[str]) -> None:
@@ -58,9 +66,11 @@ def _page(open_page, problems: list[str]):
     page.add_init_script(RECORD_VIOLATIONS)
     page.on(
         "console",
-        lambda message: problems.append(f"console: {message.text}")
-        if "Content Security Policy" in message.text or "Refused to" in message.text
-        else None,
+        lambda message: (
+            problems.append(f"console: {message.text}")
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
     )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     return page
@@ -73,7 +83,9 @@ def test_the_main_pages_report_no_policy_violation(open_page, site):
     # The recorder works: an injected inline handler is blocked and reported.
     probe = _page(open_page, [])
     probe.goto("/login/", wait_until="load")
-    probe.evaluate("document.body.insertAdjacentHTML('beforeend', '<img src=\"x\" onerror=\"window.ran=1\">')")
+    probe.evaluate(
+        "document.body.insertAdjacentHTML('beforeend', '<img src=\"x\" onerror=\"window.ran=1\">')"
+    )
     probe.wait_for_timeout(300)
     assert probe.evaluate("window.ran === undefined")
     assert any("script-src" in line for line in probe.evaluate("window.__cspViolations"))

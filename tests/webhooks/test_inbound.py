@@ -359,7 +359,9 @@ def test_a_second_create_with_the_same_external_id_is_refused(source):
     send(source, create_event(), event_id="e1")
     before = counts()
     # Another event (another body) about the same external case.
-    body = refused(send(source, create_event(description="再次报修"), event_id="e2"), 409, "external_ref_exists")
+    body = refused(
+        send(source, create_event(description="再次报修"), event_id="e2"), 409, "external_ref_exists"
+    )
     assert body["details"]["ticket"] == Ticket.objects.get().number
     assert counts() == before
 

@@ -102,7 +102,9 @@ def _folders() -> dict[str, Path]:
     if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
         for key in ("data_folder_in", "processed_folder", "control_folder"):
             if transport.get(key):
-                folders[f"broker_{key.removesuffix('_folder').removeprefix('data_folder_')}"] = Path(transport[key])
+                folders[f"broker_{key.removesuffix('_folder').removeprefix('data_folder_')}"] = Path(
+                    transport[key]
+                )
     return folders
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import logging
 import sys
+from collections.abc import Callable
 
 from django import db
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
@@ -61,7 +62,7 @@ def unavailable_response(request: HttpRequest, exc: BaseException | None = None)
 class ServiceUnavailableMiddleware:
     """Turns a database or disk failure raised by a view into the 503 above (also with DEBUG on)."""
 
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -36,10 +36,8 @@ class WebhookUrlNotAllowed(ValidationFailed):
 
 
 def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    networks = []
-    for value in getattr(settings, "AFTERSALES_WEBHOOK_ALLOWED_NETWORKS", ()) or ():
-        networks.append(ipaddress.ip_network(str(value).strip(), strict=False))
-    return networks
+    configured = getattr(settings, "AFTERSALES_WEBHOOK_ALLOWED_NETWORKS", ()) or ()
+    return [ipaddress.ip_network(str(value).strip(), strict=False) for value in configured]
 
 
 def address_allowed(address: str) -> bool:

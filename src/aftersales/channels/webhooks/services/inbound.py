@@ -192,7 +192,9 @@ def _check_request(
     if source is None or not source.is_active:
         raise UnknownSource(details={"source": context.source_key})
     context.source = source
-    verified = signing.verify_event(secret=source.secret, header=signature_header, body=body, event_id=event_id)
+    verified = signing.verify_event(
+        secret=source.secret, header=signature_header, body=body, event_id=event_id
+    )
     if not _valid_event_id(event_id):
         raise EventIdMissing(details={"header": signing.EVENT_ID_HEADER})
     context.event_id = event_id
