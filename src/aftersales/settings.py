@@ -7,6 +7,7 @@ directory and a broker that needs no server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -21,7 +22,10 @@ def _env_bool(name: str, default: bool = False) -> bool:
 
 
 DATA_DIR = Path(os.environ.get("AFTERSALES_DATA_DIR") or Path.cwd() / "var").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+if not DATA_DIR.exists():
+    # The database, the secret key and the uploads live here: for this user only. An existing
+    # directory keeps the mode its owner chose.
+    DATA_DIR.mkdir(parents=True, mode=0o700, exist_ok=True)
 
 
 def _secret_key() -> str:
@@ -68,6 +72,9 @@ INSTALLED_APPS = [
     "aftersales.channels.webhooks",
     "aftersales.knowledge",
     "aftersales.api",
+    # django-ninja's own templates and static files: the API docs are served from here, not a
+    # CDN, so they work offline and under the Content-Security-Policy.
+    "ninja",
     "aftersales.web",
     "aftersales.demo",
 ]
@@ -83,6 +90,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "aftersales.core.middleware.ContentSecurityPolicyMiddleware",
+    # Last, so it sees a view's database or disk failure first (503, core/unavailable.py).
+    "aftersales.core.unavailable.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "aftersales.urls"
@@ -109,10 +119,15 @@ _database_url = os.environ.get("AFTERSALES_DATABASE_URL", "")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
 else:
+    _SQLITE_FILE = DATA_DIR / "aftersales.sqlite3"
+    # Created empty (a valid SQLite database) with mode 0600 before SQLite would create it with
+    # the umask's 0644; SQLite gives its -wal and -shm files the database file's mode.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(_SQLITE_FILE, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "aftersales.sqlite3"),
+            "NAME": str(_SQLITE_FILE),
             "OPTIONS": {
                 # WAL lets readers run beside the one writer; IMMEDIATE makes a writing transaction
                 # take the lock up front instead of failing half-way with "database is locked".
@@ -171,6 +186,42 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# HTTPS in production (docs/deploy.md, Security). Each switch has its own variable; all default
+# to on when DEBUG is off and the public URL (the base of links in e-mail) is https.
+_PUBLIC_URL_IS_HTTPS = os.environ.get("AFTERSALES_PUBLIC_URL", "").strip().lower().startswith("https://")
+_HTTPS_BY_DEFAULT = not DEBUG and _PUBLIC_URL_IS_HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("AFTERSALES_SECURE_COOKIES", _HTTPS_BY_DEFAULT)
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("AFTERSALES_HSTS_SECONDS") or (31_536_000 if _HTTPS_BY_DEFAULT else 0)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("AFTERSALES_HSTS_INCLUDE_SUBDOMAINS", _HTTPS_BY_DEFAULT)
+SECURE_SSL_REDIRECT = _env_bool("AFTERSALES_SSL_REDIRECT", _HTTPS_BY_DEFAULT)
+# Load-balancer probes come over plain http on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The header a TLS-terminating proxy sets (value "https"); "off" when nothing sets it.
+_PROXY_SSL_HEADER = os.environ.get(
+    "AFTERSALES_PROXY_SSL_HEADER", "X-Forwarded-Proto" if _HTTPS_BY_DEFAULT else "off"
+).strip()
+if _PROXY_SSL_HEADER and _PROXY_SSL_HEADER.lower() not in {"off", "0", "false", "no", "none"}:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+# Content-Security-Policy on every response (core.middleware.ContentSecurityPolicyMiddleware):
+# no inline script anywhere; inline style attributes are still used by a few templates and by
+# htmx's indicator styles, hence 'unsafe-inline' for styles only.
+AFTERSALES_CONTENT_SECURITY_POLICY = os.environ.get(
+    "AFTERSALES_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+
+# Outbound webhooks go to public addresses only, unless allowed (an ERP on the office network).
+AFTERSALES_WEBHOOK_ALLOW_PRIVATE = _env_bool("AFTERSALES_WEBHOOK_ALLOW_PRIVATE")
+AFTERSALES_WEBHOOK_ALLOWED_NETWORKS = [
+    network.strip()
+    for network in os.environ.get("AFTERSALES_WEBHOOK_ALLOWED_NETWORKS", "").split(",")
+    if network.strip()
+]
 
 # Background work. The embedded default is a broker kept in files under the data directory,
 # so `aftersales serve` needs no server; production points this at Redis or RabbitMQ.

@@ -4,6 +4,9 @@ from django.urls import include, path
 from aftersales.api.api import api
 from aftersales.core import health
 
+# Uncaught errors outside views: 503 for a database or disk failure, JSON under /api/.
+handler500 = "aftersales.core.unavailable.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

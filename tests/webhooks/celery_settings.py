@@ -8,3 +8,4 @@ from aftersales.settings import *  # noqa: F403
 CELERY_TASK_DEFAULT_QUEUE = os.environ["AFTERSALES_TEST_QUEUE"]
 CELERY_BEAT_SCHEDULE = {"webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": 1.0}}
 AFTERSALES_WEBHOOK_RETRY_DELAYS = [1, 1, 1, 1, 1]
+AFTERSALES_WEBHOOK_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1

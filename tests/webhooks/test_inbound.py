@@ -253,6 +253,49 @@ def test_the_same_request_replayed_within_the_window_is_refused(source):
     assert counts() == before
 
 
+def test_one_signed_body_replayed_under_a_new_event_id_makes_no_second_ticket(source):
+    # A v1 signature (the older scheme) covers the body and the time, not the event id.
+    body = json.dumps(create_event()).encode()
+    signature = signing.sign(source.secret, body, timestamp=NOW)
+    assert send(source, raw=body, signature=signature, event_id="evt-original").status_code == 201
+    before = counts()
+    with time_machine.travel(NOW + 30, tick=False):
+        refused(
+            send(source, raw=body, signature=signature, event_id="evt-fresh-1"), 409, "duplicate_signed_body"
+        )
+        refused(
+            send(source, raw=body, signature=signature, event_id="evt-fresh-2"), 409, "duplicate_signed_body"
+        )
+    assert counts() == before
+    assert Ticket.objects.count() == 1
+
+
+def test_a_v2_signature_binds_the_event_id(source):
+    body = json.dumps(create_event()).encode()
+    header = signing.sign(source.secret, body, timestamp=NOW, event_id="evt-v2")
+    assert send(source, raw=body, signature=header, event_id="evt-v2").status_code == 201
+    before = counts()
+    only_v2 = ",".join(part for part in header.split(",") if not part.startswith("v1="))
+    refused(send(source, raw=body, signature=only_v2, event_id="evt-other"), 401, "signature_invalid")
+    # Stripped to its v1 value, the same request collides with the accepted body.
+    only_v1 = ",".join(part for part in header.split(",") if not part.startswith("v2="))
+    refused(send(source, raw=body, signature=only_v1, event_id="evt-other"), 409, "duplicate_signed_body")
+    assert counts() == before
+
+
+def test_the_same_body_signed_again_later_is_a_new_event(source):
+    # A customer who writes "好的" twice sends two identical bodies: each signing is its own event.
+    ticket_response = send(source, create_event(), event_id="evt-create")
+    assert ticket_response.status_code == 201
+    body = json.dumps({"type": "ticket.message", "data": {"external_id": "WX-1001", "text": "好的"}}).encode()
+    first = signing.sign(source.secret, body, timestamp=NOW, event_id="evt-a")
+    assert send(source, raw=body, signature=first, event_id="evt-a").status_code == 200
+    with time_machine.travel(NOW + 1, tick=False):
+        second = signing.sign(source.secret, body, timestamp=NOW + 1, event_id="evt-b")
+        assert send(source, raw=body, signature=second, event_id="evt-b").status_code == 200
+    assert TicketMessage.objects.filter(body="好的").count() == 2
+
+
 def test_an_oversized_body_is_refused_and_creates_nothing(source):
     before = counts()
     big = create_event(description="水" * 90_000)  # 270 KB of UTF-8
@@ -315,7 +358,10 @@ def test_a_refused_event_id_can_be_sent_again_once_corrected(source):
 def test_a_second_create_with_the_same_external_id_is_refused(source):
     send(source, create_event(), event_id="e1")
     before = counts()
-    body = refused(send(source, create_event(), event_id="e2"), 409, "external_ref_exists")
+    # Another event (another body) about the same external case.
+    body = refused(
+        send(source, create_event(description="再次报修"), event_id="e2"), 409, "external_ref_exists"
+    )
     assert body["details"]["ticket"] == Ticket.objects.get().number
     assert counts() == before
 
@@ -377,11 +423,12 @@ def test_two_events_creating_the_same_external_case_at_once_create_one_ticket():
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL; SQLite serialises them")
     source = InboundSourceFactory()
-    body = json.dumps(create_event()).encode()
     barrier = threading.Barrier(3)
     answers: list[tuple[int, str]] = []
 
     def deliver(event_id: str):
+        # Three different events (bodies) naming one external case.
+        body = json.dumps(create_event(description=f"来自 {event_id}")).encode()
         try:
             barrier.wait()
             response = Client().post(

@@ -74,3 +74,25 @@ def test_a_timestamp_outside_five_minutes_is_refused(offset):
 def test_a_timestamp_within_five_minutes_is_accepted(offset):
     header = signing.sign(SECRET, BODY, timestamp=1_700_000_000)
     assert signing.verify(secret=SECRET, header=header, body=BODY, now=1_700_000_000 + offset)
+
+
+def test_v2_signs_the_event_id_too_and_v1_stays_beside_it():
+    header = signing.sign(SECRET, BODY, timestamp=1_700_000_000, event_id="evt-1")
+    v1 = hmac.new(SECRET.encode(), b"1700000000." + BODY, hashlib.sha256).hexdigest()
+    v2 = hmac.new(SECRET.encode(), b"1700000000.evt-1." + BODY, hashlib.sha256).hexdigest()
+    assert header == f"t=1700000000,v1={v1},v2={v2}"
+
+
+def test_verify_event_prefers_v2_and_refuses_a_v2_for_another_id():
+    header = signing.sign(SECRET, BODY, timestamp=1_700_000_000, event_id="evt-1")
+    only_v2 = ",".join(part for part in header.split(",") if not part.startswith("v1="))
+    verified = signing.verify_event(
+        secret=SECRET, header=only_v2, body=BODY, event_id="evt-1", now=1_700_000_000
+    )
+    assert (verified.timestamp, verified.version) == (1_700_000_000, "v2")
+    with pytest.raises(signing.SignatureInvalid):
+        signing.verify_event(secret=SECRET, header=only_v2, body=BODY, event_id="evt-2", now=1_700_000_000)
+    legacy = signing.verify_event(
+        secret=SECRET, header=header, body=BODY, event_id="evt-2", now=1_700_000_000
+    )
+    assert legacy.version == "v1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -13,6 +14,7 @@ from ninja.security import HttpBearer
 from aftersales.core.errors import ApplicationError, NotAuthenticated
 from aftersales.core.models import User
 from aftersales.core.services import api_token_authenticate
+from aftersales.core.unavailable import is_unavailable, unavailable_response
 
 from .throttling import TokenRateThrottle
 
@@ -45,6 +47,16 @@ def error_response(
     return api.create_response(
         request, {"code": code, "message": message, "details": details or {}}, status=status
     )
+
+
+@api.exception_handler(DatabaseError)
+@api.exception_handler(OSError)
+def on_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A database or disk that cannot serve: 503 {"code": "unavailable"} (core/unavailable.py);
+    # anything else is a bug and goes on to the 500 handler.
+    if is_unavailable(exc):
+        return unavailable_response(request, exc)
+    raise exc
 
 
 @api.exception_handler(ApplicationError)

@@ -28,3 +28,21 @@ class RequestBodyLimitMiddleware:
                 status=413,
             )
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send ``AFTERSALES_CONTENT_SECURITY_POLICY`` on every response that does not set its own.
+
+    The default forbids inline script, so an injected ``<script>`` or ``onclick=`` does not run;
+    templates attach behaviour from static files instead (docs/deploy.md, Security).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = str(getattr(settings, "AFTERSALES_CONTENT_SECURITY_POLICY", "") or "")
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response

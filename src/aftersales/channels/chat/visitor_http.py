@@ -1,8 +1,9 @@
 """What every visitor endpoint shares: origin checks and CORS, rate limits, bodies, JSON errors.
 
-The widget's endpoints carry no cookie: a conversation is named by its token (``X-Chat-Token``,
-or ``token`` in the query for EventSource, which cannot send headers). So they are exempt from
-CSRF, and instead only the origins a channel lists (and this server itself) may call them.
+The widget's endpoints carry no cookie: a conversation is named by its token, always in the
+``X-Chat-Token`` header (the stream too: the widget reads it with ``fetch``), never in a URL,
+where access logs and proxies would keep it. So they are exempt from CSRF, and instead only the
+origins a channel lists (and this server itself) may call them.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def visitor_endpoint(
                     response: HttpResponseBase
                     conversation: Conversation | None = None
                     if needs_conversation:
-                        token = request.headers.get("X-Chat-Token") or request.GET.get("token") or ""
+                        token = request.headers.get("X-Chat-Token") or ""
                         conversation = conversation_for_visitor(channel=channel, token=token)
                         if request.method == "POST" and rate_limited(
                             f"conv:{conversation.pk}",

@@ -20,6 +20,7 @@ from .models import (
     WebhookEndpoint,
 )
 from .services import webhook_delivery_retry_now
+from .url_policy import WebhookUrlNotAllowed, check_url
 
 SECRET_FIELDS = {"secret"}
 
@@ -77,6 +78,10 @@ class WebhookEndpointForm(forms.ModelForm):
         url = self.cleaned_data["url"]
         if not url.lower().startswith(("http://", "https://")):
             raise forms.ValidationError(_("Use an http or https URL."))
+        try:
+            check_url(url)
+        except WebhookUrlNotAllowed as error:
+            raise forms.ValidationError(str(error.message)) from None
         return url
 
 

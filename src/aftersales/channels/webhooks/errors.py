@@ -10,6 +10,7 @@ from .signing import SignatureInvalid, TimestampOutOfRange
 
 __all__ = [
     "DuplicateEvent",
+    "DuplicateSignedBody",
     "EventIdMissing",
     "ExternalRefExists",
     "MalformedJson",
@@ -45,6 +46,13 @@ class EventIdMissing(BadRequest):
 class DuplicateEvent(Conflict):
     code = "duplicate_event"
     default_message = _("This event id was already accepted; the event was not processed again.")
+
+
+class DuplicateSignedBody(Conflict):
+    code = "duplicate_signed_body"
+    default_message = _(
+        "This signed body was already accepted under another event id; it was not processed again."
+    )
 
 
 class ExternalRefExists(Conflict):

@@ -89,6 +89,9 @@ class InboundDelivery(models.Model):
     event_id = models.CharField(_("event id"), max_length=100, blank=True)
     event_type = models.CharField(_("event type"), max_length=40, blank=True)
     body_sha256 = models.CharField(max_length=64, blank=True)
+    # SHA-256 of "<signed timestamp>.<body>": one signed body is accepted once, whatever event id
+    # comes with it (a v1 signature does not cover the id). Empty on refused deliveries.
+    signed_sha256 = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     status = models.CharField(_("status"), max_length=10, choices=InboundStatus.choices)
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), default=200)
@@ -110,6 +113,11 @@ class InboundDelivery(models.Model):
                 fields=["source", "event_id"],
                 condition=models.Q(status="accepted"),
                 name="inbound_event_id_once",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "signed_sha256"],
+                condition=models.Q(status="accepted") & ~models.Q(signed_sha256=""),
+                name="inbound_signed_body_once",
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=InboundStatus.values), name="inbound_delivery_status_valid"

@@ -1,7 +1,7 @@
 """Signed inbound events: check, then create or update tickets; log every delivery.
 
 The order of the checks matters: size, source, signature (HMAC, then the clock), event id, JSON,
-replay, schema. Nothing a caller sends is looked at before its signature is verified, and a
+replay (the event id, then the signed body), schema. Nothing a caller sends is looked at before its signature is verified, and a
 refused request changes nothing but the delivery log.
 """
 
@@ -30,6 +30,7 @@ from aftersales.tickets.services import ticket_add_message, ticket_open, ticket_
 from .. import schemas, signing
 from ..errors import (
     DuplicateEvent,
+    DuplicateSignedBody,
     EventIdMissing,
     ExternalRefExists,
     MalformedJson,
@@ -66,6 +67,7 @@ class _Context:
     event_id: str = ""
     event_type: str = ""
     body_sha256: str = ""
+    signed_sha256: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -190,11 +192,16 @@ def _check_request(
     if source is None or not source.is_active:
         raise UnknownSource(details={"source": context.source_key})
     context.source = source
-    signing.verify(secret=source.secret, header=signature_header, body=body)
+    verified = signing.verify_event(
+        secret=source.secret, header=signature_header, body=body, event_id=event_id
+    )
     if not _valid_event_id(event_id):
         raise EventIdMissing(details={"header": signing.EVENT_ID_HEADER})
     context.event_id = event_id
     context.body_sha256 = hashlib.sha256(body).hexdigest()
+    # Whichever version matched, the v1 message is the key: a v2 request stripped to its v1 value
+    # and replayed under a new id must still collide with the original.
+    context.signed_sha256 = hashlib.sha256(signing.signed_message(verified.timestamp, body)).hexdigest()
     try:
         document = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -211,6 +218,19 @@ def _original(source: InboundSource, event_id: str) -> InboundDelivery | None:
         InboundDelivery.objects.filter(source=source, event_id=event_id, status=InboundStatus.ACCEPTED)
         .select_related("ticket")
         .first()
+    )
+
+
+def _original_body(source: InboundSource, signed_sha256: str) -> InboundDelivery | None:
+    return InboundDelivery.objects.filter(
+        source=source, signed_sha256=signed_sha256, status=InboundStatus.ACCEPTED
+    ).first()
+
+
+def _duplicate_body(original: InboundDelivery, event_id: str) -> DuplicateSignedBody:
+    # The original id is not echoed: the caller proved only that it holds a copy of the body.
+    return DuplicateSignedBody(
+        details={"event_id": event_id, "received_at": original.received_at.isoformat()}
     )
 
 
@@ -270,6 +290,9 @@ def _receive(
     original = _original(source, event_id)
     if original is not None:
         raise _duplicate(original)
+    same_body = _original_body(source, context.signed_sha256)
+    if same_body is not None:
+        raise _duplicate_body(same_body, event_id)
     try:
         envelope = schemas.Envelope.model_validate(document)
         data = schemas.EVENT_SCHEMAS[envelope.type].model_validate(envelope.data)
@@ -287,6 +310,9 @@ def _receive(
         original = _original(source, event_id)
         if original is not None:
             raise _duplicate(original) from None
+        same_body = _original_body(source, context.signed_sha256)
+        if same_body is not None:
+            raise _duplicate_body(same_body, event_id) from None
         raise ExternalRefExists(details={"external_id": getattr(data, "external_id", "")}) from None
     body_out = {"status": "accepted", "event_id": event_id, **result}
     return InboundResult(status=status, body=body_out, delivery=None)
@@ -304,6 +330,7 @@ def _accept(
             event_id=context.event_id,
             event_type=event_type,
             body_sha256=context.body_sha256,
+            signed_sha256=context.signed_sha256,
             received_at=timezone.now(),
             status=InboundStatus.ACCEPTED,
             http_status=202,

@@ -27,7 +27,7 @@ from aftersales.core.models import User
 from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record
 
-from .. import signing
+from .. import signing, url_policy
 from ..models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, str]:
     """POST ``body``; return (HTTP status or None, response excerpt, error)."""
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
-    opener = urllib.request.build_opener(_NoRedirect)
+    opener = urllib.request.build_opener(
+        _NoRedirect, url_policy.GuardedHTTPHandler, url_policy.GuardedHTTPSHandler
+    )
     try:
         with opener.open(request, timeout=_timeout()) as response:
             excerpt = response.read(RESPONSE_EXCERPT_CHARS * 4).decode("utf-8", "replace")
@@ -126,6 +128,9 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
         except (OSError, http.client.HTTPException):
             excerpt = ""
         return int(error.code), excerpt[:RESPONSE_EXCERPT_CHARS], f"HTTP {error.code}"
+    except url_policy.WebhookUrlNotAllowed as error:
+        # Checked on the connected socket: the name may resolve elsewhere than when it was saved.
+        return None, "", f"address not allowed: {error.details.get('address', '')}"[:500]
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
         reason = getattr(error, "reason", error)
         return None, "", f"{type(error).__name__}: {reason}"[:500]
@@ -159,7 +164,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> str:
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
-        signing.SIGNATURE_HEADER: signing.sign(endpoint.secret, body),
+        signing.SIGNATURE_HEADER: signing.sign(endpoint.secret, body, event_id=str(delivery.event_id)),
         signing.EVENT_ID_HEADER: str(delivery.event_id),
         "X-Aftersales-Event-Type": delivery.event_type,
     }

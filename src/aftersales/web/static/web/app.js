@@ -21,3 +21,38 @@
   document.addEventListener("DOMContentLoaded", function () { setInterval(refresh, 30000); });
   document.addEventListener("htmx:afterSwap", refresh);
 })();
+
+// Behaviour that templates ask for with data attributes instead of inline handlers, so the
+// Content-Security-Policy can forbid inline script (docs/deploy.md, Security).
+(function () {
+  // <select data-autosubmit>: choosing an option submits its form.
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-autosubmit]") && target.form) target.form.submit();
+  });
+  // data-confirm="question" on a form or a submit button: ask before submitting.
+  document.addEventListener("submit", function (event) {
+    var form = event.target, submitter = event.submitter;
+    var question = (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+  // Log a phone call: recording the call on an existing ticket needs no subject for a new one.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[data-phone-attach]")) return;
+    var subject = document.getElementById("id_subject");
+    if (subject) { subject.required = !input.value; subject.closest("label").hidden = !!input.value; }
+    var button = document.querySelector("form.callform button[type=submit]");
+    var fieldset = input.closest("[data-record-label]");
+    if (button && fieldset) {
+      if (!button.dataset.newLabel) button.dataset.newLabel = button.textContent;
+      button.textContent = input.value ? fieldset.getAttribute("data-record-label") : button.dataset.newLabel;
+    }
+  });
+  // A number already typed (the form came back with an error): look the caller up at once.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-lookup-on-load]").forEach(function (input) {
+      if (input.value && window.htmx) window.htmx.trigger(input, "lookup");
+    });
+  });
+})();

@@ -307,34 +307,67 @@
     if (data.state) applyState(data.state);
   }
 
-  // ---- live updates (Server-Sent Events; we reconnect ourselves with the last id seen)
+  // ---- live updates (Server-Sent Events read with fetch, so the token travels in the
+  // X-Chat-Token header and never in a URL, where access logs would keep it; we reconnect
+  // ourselves with the last id seen)
   function stopStream() {
-    if (source) { source.close(); source = null; }
+    if (source) { source.abort(); source = null; }
     if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+  }
+  function dispatch(name, data) {
+    var payload;
+    try { payload = JSON.parse(data); } catch (e) { return; }
+    if (name === "message") { addLine(payload); renderActions(); }
+    else if (name === "state") applyState(payload);
+    else if (name === "gone") resetChat();
+    else if (name === "bye") return payload.reconnect !== false ? "again" : "stop";
   }
   function startStream() {
     stopStream();
-    if (!token || !window.EventSource) return;
-    var url = api + "stream?token=" + encodeURIComponent(token) + "&since=" + lastId + "&lang=" + lang;
-    var es = new EventSource(url);
-    source = es;
-    es.addEventListener("message", function (ev) { try { addLine(JSON.parse(ev.data)); renderActions(); } catch (e) { /* ignore */ } });
-    es.addEventListener("state", function (ev) { try { applyState(JSON.parse(ev.data)); } catch (e) { /* ignore */ } });
-    es.addEventListener("bye", function (ev) {
-      if (source !== es) return;
-      es.close(); source = null;
-      var again = true;
-      try { again = JSON.parse(ev.data).reconnect !== false; } catch (e) { /* reconnect */ }
-      if (again) startStream();
-    });
-    es.addEventListener("gone", function () { resetChat(); });
-    es.onerror = function () {
-      if (source !== es) return;
-      es.close(); source = null;
+    if (!token || !window.fetch || !window.AbortController || !window.TextDecoder) return;
+    var controller = new AbortController(), decoder = new TextDecoder(), buffer = "", ended = null;
+    source = controller;
+    function lost() {
+      if (source !== controller) return;
+      source = null;
       if (state && (state.status === "closed" || state.status === "offline_message")) return;
       statusText.textContent = S.connection_lost;
       retryTimer = setTimeout(startStream, 2000);
-    };
+    }
+    function parse() {
+      var at;
+      while ((at = buffer.indexOf("\n\n")) >= 0) {
+        var block = buffer.slice(0, at), name = "message", data = [];
+        buffer = buffer.slice(at + 2);
+        block.split("\n").forEach(function (line) {
+          if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+          else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+        });
+        if (data.length) { var outcome = dispatch(name, data.join("\n")); if (outcome) ended = outcome; }
+      }
+    }
+    fetch(api + "stream?since=" + lastId + "&lang=" + lang, {
+      headers: { "X-Chat-Token": token, "X-Chat-Lang": lang, "Accept": "text/event-stream" },
+      credentials: "omit", mode: "cors", cache: "no-store", signal: controller.signal
+    }).then(function (response) {
+      if (!response.ok || !response.body) throw new Error("stream " + response.status);
+      var reader = response.body.getReader();
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (source !== controller) return;
+          if (chunk.done) {
+            source = null;
+            if (ended === "again") startStream();
+            else if (ended !== "stop") lost();
+            return;
+          }
+          buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, "\n");
+          parse();
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(lost);
   }
 
   // ---- actions
