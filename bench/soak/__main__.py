@@ -67,7 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", default="aftersales_soak", help="dropped and created at start")
     parser.add_argument("--redis-port", type=int, default=6391, help="the harness's own redis-server")
     parser.add_argument("--web-threads", type=int, default=8, help="threads per web process")
-    parser.add_argument("--seed-tickets", type=int, default=200, help="demo tickets seeded before the run")
+    parser.add_argument("--seed-tickets", type=int, default=50, help="demo tickets seeded before the run")
     parser.add_argument("--workdir", type=Path, help="logs, data directory, results (default: a temp dir)")
     parser.add_argument("--max-wall", type=float, help="hard limit on the whole run, seconds")
     args = parser.parse_args(argv)
@@ -172,8 +172,11 @@ class Soak:
         for port in self.web_ports:
             if not wait_for_port(port, 60):
                 raise RunAborted(f"gunicorn did not listen on {port}; see {self.workdir}/logs")
-            deadline = time.monotonic() + 60
-            while httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code != 200:
+            deadline = time.monotonic() + 180
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code == 200:
+                        break
                 if time.monotonic() > deadline:
                     raise RunAborted(f"/readyz on {port} never answered 200")
                 time.sleep(1)
@@ -215,19 +218,22 @@ class Soak:
 
         await at(0.5)
         start = time.time()
-        self.smtp.fail("closed")
-        log("fault: SMTP port closed")
-        await asyncio.sleep(length / 2)
-        self.smtp.fail("data")
-        log("fault: SMTP answers 451 at DATA")
-        await asyncio.sleep(length / 2)
+        if self.args.smtp_refusal == "rcpt":
+            self.smtp.fail("rcpt")
+            log("fault: SMTP answers 450 at RCPT (greylisting)")
+            await asyncio.sleep(length)
+            detail = f"450 at RCPT for {length:.0f} s"
+        else:
+            self.smtp.fail("closed")
+            log("fault: SMTP port closed")
+            await asyncio.sleep(length / 2)
+            self.smtp.fail("data")
+            log("fault: SMTP answers 451 at DATA")
+            await asyncio.sleep(length / 2)
+            detail = f"{length / 2:.0f} s port closed, then 451 at DATA"
         self.smtp.heal()
         log("fault: SMTP accepting again")
-        self.windows.append(
-            checks.Window(
-                "SMTP refusing", start, time.time(), f"{length / 2:.0f} s port closed, then 451 at DATA"
-            )
-        )
+        self.windows.append(checks.Window("SMTP refusing", start, time.time(), detail))
 
         await at(0.65)
         start = time.time()

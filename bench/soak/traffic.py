@@ -460,7 +460,9 @@ class Load:
     async def client_loop(self, deadline: float, stop: asyncio.Event) -> None:
         kinds = list(MIX)
         weights = [MIX[k] for k in kinds]
-        limits = httpx.Limits(max_connections=4, max_keepalive_connections=2)
+        # Idle connections are dropped before gunicorn's 2 s keep-alive closes them, so a request is
+        # never written into a connection the server is closing (a false "no answer").
+        limits = httpx.Limits(max_connections=4, max_keepalive_connections=2, keepalive_expiry=1.0)
         async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0), limits=limits) as client:
             while time.monotonic() < deadline and not stop.is_set():
                 kind = self.rng.choices(kinds, weights)[0]
