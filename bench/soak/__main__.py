@@ -58,6 +58,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--fault-seconds", type=float, default=60, help="length of the SMTP and webhook faults"
     )
     parser.add_argument(
+        "--smtp-refusal",
+        choices=["closed+data", "rcpt"],
+        default="closed+data",
+        help="how SMTP refuses: port closed then 451 at DATA (default), or 450 at RCPT (greylisting)",
+    )
+    parser.add_argument(
         "--drain-timeout", type=float, default=300, help="longest wait for the queues to drain"
     )
     parser.add_argument(
