@@ -192,6 +192,7 @@ def check_server_errors(load: Load, windows: list[Window], grace: float, t0: flo
 def _delivery_check(
     name: str,
     db: dict[str, str],
+    details: dict[str, str],
     received: list[Received],
     *,
     duplicates_documented: bool,
@@ -205,7 +206,7 @@ def _delivery_check(
     phantom = sorted(ident for ident in copies if ident not in db)
     doubled = {ident: n for ident, n in copies.items() if n > 1}
     statuses = Counter(db.values())
-    problems = [f"{what} {ident}: {db[ident]}" for ident in undelivered]
+    problems = [f"{what} {ident}: {db[ident]} ({details.get(ident, '')})" for ident in undelivered]
     problems += [f"{what} {ident}: marked delivered but never received" for ident in missing]
     problems += [f"{what} {ident}: received but not in the database" for ident in phantom]
     dup_text = (
@@ -229,21 +230,30 @@ def check_outbound(
     hooks: list[Received],
     bad_signatures: int,
 ) -> list[Check]:
-    mail_db = dict(
-        conn.execute(
-            "SELECT message_id, status FROM mail_outboundemail WHERE created_at >= to_timestamp(%s)", (since,)
-        ).fetchall()
-    )
-    hook_db = {
-        str(event_id): status
-        for event_id, status in conn.execute(
-            "SELECT event_id, status FROM webhooks_webhookdelivery WHERE created_at >= to_timestamp(%s)",
-            (since,),
-        ).fetchall()
+    mail_rows = conn.execute(
+        "SELECT o.message_id, o.status, t.number, o.kind, o.attempts, o.claimed_at, o.last_error "
+        "FROM mail_outboundemail o JOIN tickets_ticket t ON t.id = o.ticket_id "
+        "WHERE o.created_at >= to_timestamp(%s)",
+        (since,),
+    ).fetchall()
+    mail_db = {row[0]: row[1] for row in mail_rows}
+    mail_details = {
+        row[0]: f"{row[3]} for {row[2]}, {row[4]} attempt(s), claimed {row[5]:%H:%M:%S}"
+        if row[5]
+        else f"{row[3]} for {row[2]}, {row[4]} attempt(s), {row[6][:80]}"
+        for row in mail_rows
     }
+    hook_rows = conn.execute(
+        "SELECT d.event_id, d.status, d.event_type, d.attempts, d.last_error "
+        "FROM webhooks_webhookdelivery d WHERE d.created_at >= to_timestamp(%s)",
+        (since,),
+    ).fetchall()
+    hook_db = {str(row[0]): row[1] for row in hook_rows}
+    hook_details = {str(row[0]): f"{row[2]}, {row[3]} attempt(s), {row[4][:80]}" for row in hook_rows}
     hook_check = _delivery_check(
         "outbound webhooks: every one delivered",
         hook_db,
+        hook_details,
         hooks,
         duplicates_documented=True,
         what="delivery",
@@ -255,6 +265,7 @@ def check_outbound(
         _delivery_check(
             "outbound e-mail: every one delivered, once",
             mail_db,
+            mail_details,
             mail,
             duplicates_documented=False,
             what="e-mail",
