@@ -315,9 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     def abort(signum: int, _frame: Any) -> None:
         raise RunAborted(f"stopped by signal {signal.Signals(signum).name}")
 
-    # A hard bound on the whole run, and a clean stop on SIGTERM; Ctrl-C raises KeyboardInterrupt.
+    # A hard bound on the whole run, and a clean stop on SIGTERM.
     signal.signal(signal.SIGALRM, abort)
     signal.signal(signal.SIGTERM, abort)
+    # Ctrl-C raises KeyboardInterrupt even when SIGINT came in ignored (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.alarm(int(args.max_wall))
     soak = Soak(args, workdir)
     log(f"work directory {workdir}; {args.clients} clients for {args.duration:.0f} s")
@@ -408,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{'FAILED: ' + '; '.join(failed) if failed else 'all checks passed'} (details in {workdir})")
         status = 1 if failed else 0
     except (RunAborted, KeyboardInterrupt) as exc:
-        log(f"aborted: {exc or 'Ctrl-C'}")
+        log(f"aborted: {str(exc) or 'Ctrl-C'}")
     except Exception as exc:  # noqa: BLE001 - report, clean up, exit 2
         log(f"the run failed: {exc.__class__.__name__}: {exc}")
         import traceback
