@@ -75,6 +75,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--web-threads", type=int, default=8, help="threads per web process")
     parser.add_argument("--seed-tickets", type=int, default=50, help="demo tickets seeded before the run")
     parser.add_argument("--workdir", type=Path, help="logs, data directory, results (default: a temp dir)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one more environment variable for the platform's processes (repeatable)",
+    )
     parser.add_argument("--max-wall", type=float, help="hard limit on the whole run, seconds")
     args = parser.parse_args(argv)
     if not args.database.startswith("aftersales_soak"):
@@ -107,6 +114,9 @@ def app_env(args: argparse.Namespace, workdir: Path, smtp_port: int) -> dict[str
         "AFTERSALES_CHAT_RATE_PER_CONVERSATION": "0",
         "AFTERSALES_CHAT_STARTS_PER_IP_HOUR": "0",
     }
+    for item in args.env:
+        name, _, value = item.partition("=")
+        env[name] = value
     # A shared cache on the same Redis, once the settings read one.
     if "AFTERSALES_CACHE_URL" in (ROOT / "src" / "aftersales" / "settings.py").read_text():
         env["AFTERSALES_CACHE_URL"] = f"redis://127.0.0.1:{args.redis_port}/1"
@@ -368,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
                     conn, t0, soak.smtp.log.accepted, soak.receiver.log.accepted, soak.receiver.bad_signatures
                 ),
                 checks.check_notified(load, soak.smtp.log.accepted, soak.receiver.log.accepted),
+                checks.check_traffic_got_through(load),
                 checks.Check(
                     f"queues drained within {args.drain_timeout:.0f} s",
                     not any(left.values()),

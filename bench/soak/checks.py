@@ -301,3 +301,22 @@ def check_notified(load: Load, mail: list[Received], hooks: list[Received]) -> C
         f"{len(tickets)} tickets, {len(replies)} public replies; {len(problems)} missing",
         problems,
     )
+
+
+def check_traffic_got_through(load: Load) -> Check:
+    """Guard the guard: when the API changes under the harness (a new signing scheme, a renamed
+    field, a throttle) writes are refused and the loss checks above would pass on nothing."""
+    by_kind: dict[str, Counter[str]] = defaultdict(Counter)
+    for write in load.writes:
+        by_kind[write.kind][write.outcome] += 1
+    problems = [
+        f"{kind}: only {outcomes['accepted']} of {outcomes.total()} accepted"
+        for kind, outcomes in sorted(by_kind.items())
+        if outcomes["accepted"] < 0.5 * outcomes.total()
+    ]
+    return Check(
+        "every kind of traffic got through (≥ 50 % accepted)",
+        not problems and bool(by_kind),
+        ", ".join(f"{kind} {o['accepted']}/{o.total()}" for kind, o in sorted(by_kind.items())),
+        problems,
+    )
