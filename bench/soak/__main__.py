@@ -171,6 +171,9 @@ class Soak:
         self.windows: list[checks.Window] = []
         self.killed: set[str] = set()
         self.unexpected_deaths: list[str] = []
+        self.lock_waits: list[tuple[float, int, str]] = []  # (when, queries waiting, oldest query)
+        self._monitor: psycopg.Connection[Any] | None = None
+        self.loop_lag: tuple[float, float] = (0.0, 0.0)  # the worst lag of the load generator, and when
 
     # -- topology -------------------------------------------------------------------------------
 
@@ -235,19 +238,19 @@ class Soak:
         await at(0.5)
         start = time.time()
         if self.args.smtp_refusal == "rcpt":
-            self.smtp.fail("rcpt")
+            await asyncio.to_thread(self.smtp.fail, "rcpt")
             log("fault: SMTP answers 450 at RCPT (greylisting)")
             await asyncio.sleep(length)
             detail = f"450 at RCPT for {length:.0f} s"
         else:
-            self.smtp.fail("closed")
+            await asyncio.to_thread(self.smtp.fail, "closed")
             log("fault: SMTP port closed")
             await asyncio.sleep(length / 2)
-            self.smtp.fail("data")
+            await asyncio.to_thread(self.smtp.fail, "data")
             log("fault: SMTP answers 451 at DATA")
             await asyncio.sleep(length / 2)
             detail = f"{length / 2:.0f} s port closed, then 451 at DATA"
-        self.smtp.heal()
+        await asyncio.to_thread(self.smtp.heal)
         log("fault: SMTP accepting again")
         self.windows.append(checks.Window("SMTP refusing", start, time.time(), detail))
 
@@ -263,13 +266,22 @@ class Soak:
         )
 
     async def watch(self, stop: asyncio.Event) -> None:
-        """Note children that die on their own (not one the faults killed)."""
+        """Note children that die on their own (not one the faults killed), and how late the
+        harness's own event loop wakes up (a stalled load generator would look like a stalled server)."""
         while not stop.is_set():
+            expected = time.monotonic() + 1
+            await asyncio.sleep(1)
+            lag = time.monotonic() - expected
+            if lag > self.loop_lag[0]:
+                self.loop_lag = (lag, time.time())
+            with contextlib.suppress(Exception):
+                sample = await asyncio.to_thread(self.lock_sample)
+                if sample[0]:
+                    self.lock_waits.append((time.time(), *sample))
             for name in self.supervisor.dead():
                 if name not in self.killed and name not in self.unexpected_deaths:
                     self.unexpected_deaths.append(name)
                     log(f"!! {name} exited by itself (see {self.workdir}/logs/{name}.log)")
-            await asyncio.sleep(1)
 
     async def drive(self, load: Load) -> tuple[float, float]:
         stop = asyncio.Event()
@@ -288,6 +300,18 @@ class Soak:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
         return t0, time.time()
+
+    def lock_sample(self) -> tuple[int, str]:
+        """How many of the platform's queries wait for a lock now, and the oldest running query."""
+        if self._monitor is None:
+            self._monitor = psycopg.connect(self.env["AFTERSALES_DATABASE_URL"], autocommit=True)
+        row = self._monitor.execute(
+            "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'),"
+            " (SELECT left(query, 160) FROM pg_stat_activity WHERE datname = current_database()"
+            "  AND state <> 'idle' AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1)"
+            " FROM pg_stat_activity WHERE datname = current_database()"
+        ).fetchone()
+        return (int(row[0]), str(row[1] or "")) if row else (0, "")
 
     # -- drain ----------------------------------------------------------------------------------
 
@@ -396,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"2 web × {args.web_threads} threads, 2 workers, beat, PostgreSQL, Redis",
                 report.requests_table(load.requests, t1 - t0),
                 report.faults_table(soak.windows, t0)
-                + f"\n\nSMTP refusals seen: {soak.smtp.log.refused}; webhook 500s served: {soak.receiver.log.refused}.",
+                + f"\n\nSMTP refusals seen: {soak.smtp.log.refused}; webhook 500s served: {soak.receiver.log.refused}; "
+                f"the load generator's worst event-loop lag: {soak.loop_lag[0]:.1f} s at +{soak.loop_lag[1] - t0:.0f} s; "
+                + report.lock_summary(soak.lock_waits, t0),
                 report.checks_table(results),
             ]
         )
@@ -409,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
                     "t0": t0,
                     "t1": t1,
                     "windows": [dataclasses.asdict(w) for w in soak.windows],
+                    "loop_lag": soak.loop_lag,
+                    "lock_waits": soak.lock_waits,
                     "checks": [dataclasses.asdict(c) for c in results],
                     "requests": [dataclasses.asdict(r) for r in load.requests],
                     "writes": [{**dataclasses.asdict(w), "tickets": sorted(w.tickets)} for w in load.writes],
@@ -433,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         soak.supervisor.stop_all()
         soak.smtp.close()
         soak.receiver.close()
+        if soak._monitor is not None:
+            soak._monitor.close()
         log(f"all processes stopped; logs in {workdir}/logs")
     return status
 

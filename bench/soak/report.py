@@ -59,3 +59,14 @@ def checks_table(checks: list[Check], limit: int = 15) -> str:
             if len(check.problems) > limit:
                 lines.append(f"  - … {len(check.problems) - limit} more (see results.json)")
     return "\n".join(lines)
+
+
+def lock_summary(samples: list[tuple[float, int, str]], t0: float) -> str:
+    """Seconds in which the platform's queries waited for a lock (sampled once a second)."""
+    if not samples:
+        return "no query was seen waiting for a lock."
+    worst = max(samples, key=lambda sample: sample[1])
+    return (
+        f"queries waited for a lock in {len(samples)} one-second samples, at most {worst[1]} at once "
+        f"(+{worst[0] - t0:.0f} s; oldest running query then: `{worst[2][:100]}`)."
+    )

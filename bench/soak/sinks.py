@@ -206,6 +206,7 @@ class WebhookReceiver:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._server.shutdown()
+            if self._thread.is_alive():  # shutdown() waits for a serve_forever that never started
+                self._server.shutdown()
             self._server.server_close()
         self.log.close()
