@@ -9,7 +9,7 @@ import pytest
 from aftersales.core.roles import Role
 from aftersales.knowledge import services
 from aftersales.knowledge.models import ArticleVersion, VersionStatus
-from tests.browser_support import CJK, shoot
+from tests.browser_support import CJK, playwright_sync, shoot
 from tests.browser_support import sign_in as sign_in_as
 from tests.factories import UserFactory
 
@@ -89,7 +89,8 @@ def test_screenshots_of_the_editor_the_diff_and_the_manual(open_page, library, l
     body = page.locator("textarea[name=body]")
     body.fill("## 预览\n\n**加粗** 文字")
     body.press("End")  # the preview follows key presses
-    page.wait_for_function("document.querySelector('#kb-preview strong')?.textContent === '加粗'")
+    # A locator, not wait_for_function: the page's CSP forbids evaluating strings as script.
+    playwright_sync.expect(page.locator("#kb-preview strong")).to_have_text("加粗")
     shoot(page, f"kb-editor-article-{language}")
 
     page.goto(f"/console/kb/articles/{zh.pk}/diff/?from=1&to=2")
