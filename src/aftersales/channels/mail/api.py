@@ -89,7 +89,9 @@ def inbound(request: HttpRequest) -> Status:
     user: User = request.auth  # type: ignore[attr-defined]
     if not user.can(Capability.MAIL_INGEST):
         raise PermissionDenied()
-    raw = request.body
+    # Read the stream, not ``request.body``: that refuses anything over DATA_UPLOAD_MAX_MEMORY_SIZE,
+    # the general limit, while this endpoint has its own (the middleware checked it).
+    raw = request.body if hasattr(request, "_body") else request.read()
     if not raw.strip():
         raise ValidationFailed(details={"body": _("The message is empty.")})
     if len(raw) > conf.max_bytes():
