@@ -18,7 +18,7 @@ _RESULT = re.compile(r"^\s*([a-z0-9_-]+)(?:/\d+)?\s*=\s*([a-z_-]+)", re.I)
 
 
 class Verdict:
-    PASS = "pass"  # DMARC passed, or SPF or DKIM passed and nothing failed
+    PASS = "pass"  # noqa: S105 - a verdict, not a password. DMARC passed, or SPF or DKIM passed and nothing failed
     FAIL = "fail"  # DMARC failed, or SPF failed without a passing DKIM signature
     NONE = "none"  # our server reported nothing conclusive (none, neutral, softfail, temperror…)
     UNCHECKED = "unchecked"  # no authserv-id configured, or no header of ours on the message
@@ -51,6 +51,11 @@ def _authserv_id(segment: str) -> str:
     return words[0].lower() if words else ""
 
 
+def _best(values: list[str]) -> str:
+    # Several DKIM signatures: one passing signature is enough.
+    return "pass" if "pass" in values else (values[0] if values else "none")
+
+
 def parse_authentication_results(headers: Iterable[str], authserv_ids: Iterable[str]) -> AuthResults:
     """The results in the topmost ``Authentication-Results`` header written by one of ``authserv_ids``."""
     ours = {value.strip().lower() for value in authserv_ids if value.strip()}
@@ -66,11 +71,10 @@ def parse_authentication_results(headers: Iterable[str], authserv_ids: Iterable[
             match = _RESULT.match(segment)
             if match and match.group(1).lower() in METHODS:
                 results.setdefault(match.group(1).lower(), []).append(match.group(2).lower())
-
-        def best(method: str) -> str:
-            # Several DKIM signatures: one passing signature is enough.
-            values = results.get(method, [])
-            return "pass" if "pass" in values else (values[0] if values else "none")
-
-        return AuthResults(spf=best("spf"), dkim=best("dkim"), dmarc=best("dmarc"), found=True)
+        return AuthResults(
+            spf=_best(results.get("spf", [])),
+            dkim=_best(results.get("dkim", [])),
+            dmarc=_best(results.get("dmarc", [])),
+            found=True,
+        )
     return AuthResults()

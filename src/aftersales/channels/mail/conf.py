@@ -56,7 +56,9 @@ SENDER_WINDOW_SECONDS = 600
 
 
 def authserv_ids() -> list[str]:
-    return [value.strip() for value in _setting("AFTERSALES_MAIL_AUTHSERV_ID", "").split(",") if value.strip()]
+    return [
+        value.strip() for value in _setting("AFTERSALES_MAIL_AUTHSERV_ID", "").split(",") if value.strip()
+    ]
 
 
 def auth_policy() -> str:

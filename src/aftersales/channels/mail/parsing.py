@@ -351,9 +351,9 @@ def _collect(part: Message, into: _Collected, depth: int = 0) -> None:
     if content_type.startswith("multipart/") and not part.is_multipart():
         # The boundary is missing or never appears: the parser keeps the body as one string.
         # That is the text the sender wrote, not an attachment.
-        body = _payload(part)
-        if body.strip():
-            into.plain.append(decode_bytes(body, part.get_param("charset")))  # type: ignore[arg-type]
+        undivided = _payload(part)
+        if undivided.strip():
+            into.plain.append(decode_bytes(undivided, part.get_param("charset")))  # type: ignore[arg-type]
         return
     if part.is_multipart() and content_type != "message/rfc822":
         children = [child for child in (part.get_payload() or []) if isinstance(child, Message)]

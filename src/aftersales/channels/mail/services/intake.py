@@ -38,8 +38,8 @@ from aftersales.tickets.services import attachment_add, ticket_add_message, tick
 from aftersales.tickets.services.thread import MAX_MESSAGE_CHARS
 
 from .. import conf
-from ..models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
 from ..authresults import Verdict, parse_authentication_results
+from ..models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
 from ..parsing import MailParseError, ParsedEmail, parse_message, peek_headers, quick_message_id
 from .outbound import InboundThread, inbound_thread
 
@@ -75,7 +75,9 @@ def dedupe_key_for(sha256: str) -> str:
 def _stored_copy(sha256: str) -> InboundEmail | None:
     # By the digest column too: rows stored before the key was the digest have ``mid:`` keys.
     return (
-        InboundEmail.objects.filter(Q(dedupe_key=dedupe_key_for(sha256)) | Q(sha256=sha256)).order_by("id").first()
+        InboundEmail.objects.filter(Q(dedupe_key=dedupe_key_for(sha256)) | Q(sha256=sha256))
+        .order_by("id")
+        .first()
     )
 
 
@@ -153,7 +155,9 @@ def inbound_accept(
     except Exception as exc:
         logger.exception("accepting a message failed; it is quarantined")
         reason = f"accept failed: {exc.__class__.__name__}: {exc}"[:500]
-        return _quarantine_raw(raw=raw, sha256=sha256, mailbox=mailbox, received_at=received_at, reason=reason)
+        return _quarantine_raw(
+            raw=raw, sha256=sha256, mailbox=mailbox, received_at=received_at, reason=reason
+        )
 
 
 def _safe_text(value: str, limit: int) -> str:
@@ -488,7 +492,8 @@ def _note(ticket: Ticket, body: str) -> None:
 
 def _unverified_note(row: InboundEmail, parsed: ParsedEmail) -> str:
     results = ", ".join(
-        f"{label} {value or '—'}" for label, value in (("SPF", row.auth_spf), ("DKIM", row.auth_dkim), ("DMARC", row.auth_dmarc))
+        f"{label} {value or '—'}"
+        for label, value in (("SPF", row.auth_spf), ("DKIM", row.auth_dkim), ("DMARC", row.auth_dmarc))
     )
     return _(
         "Warning: the sender of this e-mail is not verified (%(results)s). It claims to be from "
@@ -572,7 +577,12 @@ def inbound_discard(*, inbound: InboundEmail, actor: User) -> InboundEmail:
         status=InboundStatus.DISCARDED
     )
     if updated != 1:
-        raise Conflict(details={"status": inbound.status})
+        inbound.refresh_from_db()
+        raise Conflict(
+            _("Only quarantined messages can be discarded; this one is “%(status)s”.")
+            % {"status": inbound.get_status_display()},
+            details={"status": inbound.status},
+        )
     inbound.refresh_from_db()
     audit_record(
         actor=actor,
