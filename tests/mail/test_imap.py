@@ -148,7 +148,9 @@ def test_a_message_that_fails_to_be_accepted_is_quarantined_and_the_poller_moves
 
     monkeypatch.setattr(intake, "parse_message", parse)
     username = tls.add_account()
-    tls.append(username, [mail(message_id="p@x", subject="poison"), mail(message_id="fine@x", subject="fine")])
+    tls.append(
+        username, [mail(message_id="p@x", subject="poison"), mail(message_id="fine@x", subject="fine")]
+    )
     mailbox = make_mailbox(tls, username)
 
     result = mailbox_poll(mailbox=mailbox)

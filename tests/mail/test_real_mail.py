@@ -24,7 +24,9 @@ HEAD = b"From: Li Na <lina@example.cn>\nTo: service@lanquan.cn\nDate: Tue, 24 No
 # --- 1. Non-ASCII bytes in Message-ID / In-Reply-To / References ------------------------------
 
 
-def raw_mail(headers: bytes, body: bytes = b"body\n", content_type: bytes = b"text/plain; charset=utf-8") -> bytes:
+def raw_mail(
+    headers: bytes, body: bytes = b"body\n", content_type: bytes = b"text/plain; charset=utf-8"
+) -> bytes:
     return HEAD + headers + b"MIME-Version: 1.0\nContent-Type: " + content_type + b"\n\n" + body
 
 
@@ -154,13 +156,17 @@ def test_bounces_are_recognised_by_structure_and_sender():
     assert inbound_ingest(raw=report).reason == "bounce: delivery report"
     plain = mail(sender="MAILER-DAEMON@mx.example.cn", subject="投递失败", message_id="d2@example.cn")
     assert inbound_ingest(raw=plain).reason == "bounce: sender mailer-daemon"
-    listed = mail(subject="Out of Office: back Monday", headers="List-Id: <staff.example.com>", message_id="l1@x")
+    listed = mail(
+        subject="Out of Office: back Monday", headers="List-Id: <staff.example.com>", message_id="l1@x"
+    )
     assert inbound_ingest(raw=listed).reason == "auto-reply subject with List-Id"
     assert Ticket.objects.count() == 0
 
 
 def test_an_ignored_message_can_be_imported_again_by_an_admin(admin_user):
-    ignored = inbound_ingest(raw=mail(subject="Out of office", headers="Auto-Submitted: auto-replied")).inbound
+    ignored = inbound_ingest(
+        raw=mail(subject="Out of office", headers="Auto-Submitted: auto-replied")
+    ).inbound
     assert ignored.status == InboundStatus.IGNORED
 
     row = inbound_reimport(inbound=ignored, actor=admin_user)
@@ -190,8 +196,12 @@ def test_the_console_offers_import_again_for_ignored_mail(admin_user):
 
 
 def test_a_different_message_reusing_a_message_id_is_kept_and_imported():
-    first = inbound_ingest(raw=mail(subject="洗衣机不转", body="洗衣机不转了。", message_id="reused@example.cn"))
-    second = inbound_ingest(raw=mail(subject="冰箱不制冷", body="冰箱不制冷。", message_id="reused@example.cn"))
+    first = inbound_ingest(
+        raw=mail(subject="洗衣机不转", body="洗衣机不转了。", message_id="reused@example.cn")
+    )
+    second = inbound_ingest(
+        raw=mail(subject="冰箱不制冷", body="冰箱不制冷。", message_id="reused@example.cn")
+    )
 
     assert not second.duplicate and second.status == InboundStatus.IMPORTED
     assert first.ticket.pk != second.ticket.pk
@@ -199,12 +209,19 @@ def test_a_different_message_reusing_a_message_id_is_kept_and_imported():
     assert {row.message_id for row in InboundEmail.objects.all()} == {"reused@example.cn"}
     # Threading still works: a reply to that id lands on a ticket that carries it (the newest).
     reply = inbound_ingest(
-        raw=mail(subject="Re: 冰箱不制冷", body="还是不行", message_id="r@example.cn", headers="In-Reply-To: <reused@example.cn>")
+        raw=mail(
+            subject="Re: 冰箱不制冷",
+            body="还是不行",
+            message_id="r@example.cn",
+            headers="In-Reply-To: <reused@example.cn>",
+        )
     )
     assert reply.ticket.pk == second.ticket.pk
     assert reply.inbound.ticket_message is not None
     # The same bytes again are a duplicate.
-    again = inbound_ingest(raw=mail(subject="冰箱不制冷", body="冰箱不制冷。", message_id="reused@example.cn"))
+    again = inbound_ingest(
+        raw=mail(subject="冰箱不制冷", body="冰箱不制冷。", message_id="reused@example.cn")
+    )
     assert again.duplicate and again.inbound.pk == second.inbound.pk
     assert Ticket.objects.count() == 2
 
@@ -247,17 +264,27 @@ FILES = [
     ("照片.rar", "application/x-rar-compressed", b"Rar!\x1a\x07\x01\x00" + b"\x00" * 32),
     ("日志.7z", "application/octet-stream", b"7z\xbc\xaf\x27\x1c" + b"\x00" * 32),
     ("故障.bmp", "image/bmp", b"BM" + b"\x00" * 60),
-    ("签名.asc", "application/pgp-signature", b"-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n"),
+    (
+        "签名.asc",
+        "application/pgp-signature",
+        b"-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n",
+    ),
     ("明细.csv", "application/vnd.ms-excel", "型号,数量\nKFR-35,2\n".encode("gb18030")),
     ("资料.zip", "application/x-zip-compressed", b"PK\x03\x04" + b"\x00" * 40),
     ("报告.docx", "application/octet-stream", b"PK\x03\x04" + b"\x00" * 40),
-    ("表格.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK\x03\x04" + b"\x00" * 40),
+    (
+        "表格.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        b"PK\x03\x04" + b"\x00" * 40,
+    ),
     ("说明.txt", "text/plain", "机器型号 KFR-35".encode("gbk")),
 ]
 
 
 def multipart_with(files: list[tuple[str, str, bytes]]) -> bytes:
-    parts = [b"--b\nContent-Type: text/plain; charset=utf-8\n\n\xe9\x99\x84\xe4\xbb\xb6\xe8\xa7\x81\xe4\xb8\x8b\n"]
+    parts = [
+        b"--b\nContent-Type: text/plain; charset=utf-8\n\n\xe9\x99\x84\xe4\xbb\xb6\xe8\xa7\x81\xe4\xb8\x8b\n"
+    ]
     for name, content_type, data in files:
         encoded = base64.encodebytes(data)
         parts.append(
@@ -305,7 +332,9 @@ def test_office_and_archive_attachments_are_accepted_and_served_as_downloads(adm
 
 
 def test_a_renamed_executable_is_still_refused():
-    result = inbound_ingest(raw=multipart_with([("manual.doc", "application/msword", b"MZ\x90\x00" + b"\x00" * 60)]))
+    result = inbound_ingest(
+        raw=multipart_with([("manual.doc", "application/msword", b"MZ\x90\x00" + b"\x00" * 60)])
+    )
     assert not Attachment.objects.exists()
     note = TicketMessage.objects.get(ticket=result.ticket, kind=TicketMessage.Kind.NOTE)
     assert "manual.doc" in note.body

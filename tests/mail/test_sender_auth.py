@@ -80,12 +80,22 @@ def test_without_a_configured_authserv_id_nothing_is_trusted_or_flagged(settings
 def test_a_forged_mail_from_a_known_customer_is_flagged_and_not_threaded_by_subject(receiving_server):
     ticket = inbound_ingest(raw=mail(headers=PASS)).ticket
     forged = inbound_ingest(
-        raw=mail(subject=f"Re: [{ticket.number}] 请把退款打到新账户", body="新账户 6222…", message_id="f1@x", headers=FORGED)
+        raw=mail(
+            subject=f"Re: [{ticket.number}] 请把退款打到新账户",
+            body="新账户 6222…",
+            message_id="f1@x",
+            headers=FORGED,
+        )
     )
 
     assert forged.status == InboundStatus.IMPORTED  # it lands, flagged — never lost
     row = forged.inbound
-    assert (row.auth_spf, row.auth_dkim, row.auth_dmarc, row.sender_verified) == ("fail", "none", "fail", False)
+    assert (row.auth_spf, row.auth_dkim, row.auth_dmarc, row.sender_verified) == (
+        "fail",
+        "none",
+        "fail",
+        False,
+    )
     assert forged.ticket.pk != ticket.pk
     assert not TicketMessage.objects.filter(ticket=ticket).exists()
     warning = TicketMessage.objects.get(ticket=forged.ticket, kind=TicketMessage.Kind.NOTE)
@@ -113,7 +123,9 @@ def test_an_unverified_reply_never_reopens_a_resolved_ticket(receiving_server, a
     for status in (TicketStatus.ACCEPTED, TicketStatus.RESOLVED):
         ticket_transition(ticket=ticket, actor=admin_user, to_status=status)
 
-    result = inbound_ingest(raw=mail(body="没修好", message_id="r2@x", headers=FORGED + "\nIn-Reply-To: <m1@example.com>"))
+    result = inbound_ingest(
+        raw=mail(body="没修好", message_id="r2@x", headers=FORGED + "\nIn-Reply-To: <m1@example.com>")
+    )
 
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.RESOLVED
@@ -136,3 +148,18 @@ def test_the_required_policy_flags_mail_without_a_pass(receiving_server):
     assert (missing.inbound.auth_verdict, missing.inbound.sender_verified) == ("none", False)
     verified = inbound_ingest(raw=mail(message_id="q3@x", subject=f"[{ticket.number}] ok", headers=PASS))
     assert verified.ticket.pk == ticket.pk and verified.inbound.sender_verified is True
+
+
+def test_the_quarantine_api_shows_the_results(receiving_server, admin_user):
+    from aftersales.core.services import api_token_create
+
+    inbound_ingest(raw=mail(headers=FORGED))
+    _token, secret = api_token_create(user=admin_user, name="auth")
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get("/api/v1/mail/quarantine?status=imported")
+    item = response.json()["items"][0]
+    assert (item["auth_spf"], item["auth_dmarc"], item["auth_verdict"], item["sender_verified"]) == (
+        "fail",
+        "fail",
+        "fail",
+        False,
+    )
