@@ -108,6 +108,21 @@ def test_a_message_whose_accept_fails_is_quarantined_not_raised(monkeypatch):
     assert intake.inbound_accept(raw=mail()).duplicate
 
 
+def test_a_stage_two_failure_with_an_unstorable_message_never_blocks_the_queue(monkeypatch):
+    from aftersales.channels.mail.services import intake
+
+    def explode(**kwargs):
+        raise RuntimeError("bad byte \udcd6 and a NUL \x00 in the error")
+
+    real = intake.ticket_open
+    monkeypatch.setattr(intake, "ticket_open", explode)
+    failed = inbound_ingest(raw=mail(message_id="s1@x"))
+    assert failed.status == InboundStatus.QUARANTINED
+    assert failed.reason.startswith("import failed: RuntimeError: bad byte ?")
+    monkeypatch.setattr(intake, "ticket_open", real)
+    assert inbound_ingest(raw=mail(message_id="s2@x", subject="next")).status == InboundStatus.IMPORTED
+
+
 # --- 2. Auto-replies and bounces by headers and structure --------------------------------------
 
 

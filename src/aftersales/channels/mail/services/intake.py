@@ -161,8 +161,9 @@ def inbound_accept(
 
 
 def _safe_text(value: str, limit: int) -> str:
-    # Whatever the parser left (a lone surrogate from a raw byte) must be storable.
-    return value.encode("utf-8", "replace").decode("utf-8")[:limit]
+    # Whatever the parser or an exception left (a lone surrogate from a raw byte, a NUL, which
+    # PostgreSQL refuses) must be storable.
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")[:limit]
 
 
 def _quarantine_raw(
@@ -300,7 +301,8 @@ def inbound_process_next(*, mailbox: Mailbox | None) -> InboundEmail | None:
             logger.exception("mail intake failed")
             reason = exc.reason if isinstance(exc, MailParseError) else f"{exc.__class__.__name__}: {exc}"
             row.status = InboundStatus.QUARANTINED
-            row.reason = f"import failed: {reason}"[:500]
+            # Storable whatever the exception said, or this row would block the queue for ever.
+            row.reason = _safe_text(f"import failed: {reason}", 500)
             row.ticket = None
             row.ticket_message = None
             row.save(update_fields=["status", "reason", "ticket", "ticket_message"])
@@ -556,9 +558,16 @@ def inbound_reimport(*, inbound: InboundEmail, actor: User) -> InboundEmail:
             _process(row, parsed, row.mailbox, ignore_rules=before != InboundStatus.IGNORED)
     except Exception as exc:  # noqa: BLE001 - it stays where it was, with the new reason
         reason = exc.reason if isinstance(exc, MailParseError) else f"{exc.__class__.__name__}: {exc}"
-        InboundEmail.objects.filter(pk=row.pk).update(reason=f"import again failed: {reason}"[:2000])
+        InboundEmail.objects.filter(pk=row.pk).update(
+            reason=_safe_text(f"import again failed: {reason}", 2000)
+        )
         row.refresh_from_db()
-        audit_record(actor=actor, obj=row, action="mail.inbound.reimport_failed", after={"reason": reason})
+        audit_record(
+            actor=actor,
+            obj=row,
+            action="mail.inbound.reimport_failed",
+            after={"reason": _safe_text(reason, 2000)},
+        )
         return row
     audit_record(
         actor=actor,
