@@ -178,6 +178,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 AFTERSALES_ATTACHMENT_MAX_BYTES = int(
     os.environ.get("AFTERSALES_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
 )
+# Raw MIME posted to the mail intake carries an attachment base64-encoded (4/3 of its size plus
+# a line break every 76 characters): that endpoint's limit follows the attachment limit, with
+# 1 MiB for headers and text. Every other path keeps AFTERSALES_MAX_REQUEST_BYTES.
+AFTERSALES_MAIL_INBOUND_MAX_REQUEST_BYTES = max(
+    AFTERSALES_MAX_REQUEST_BYTES, AFTERSALES_ATTACHMENT_MAX_BYTES * 4 // 3 * 78 // 76 + 1024 * 1024
+)
+AFTERSALES_MAX_REQUEST_BYTES_BY_PATH = {"/api/v1/mail/inbound": AFTERSALES_MAIL_INBOUND_MAX_REQUEST_BYTES}
 
 # Requests per minute per API token (0 turns the limit off); answers 429 beyond it.
 AFTERSALES_API_RATE_PER_MINUTE = int(os.environ.get("AFTERSALES_API_RATE_PER_MINUTE", "6000"))

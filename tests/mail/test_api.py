@@ -159,3 +159,49 @@ def test_django_admin_lists_mail(admin_user):
 def test_supervisor_cannot_ingest(db):
     supervisor = UserFactory(role=Role.SUPERVISOR)
     assert post_raw(bearer_client(supervisor), mail()).status_code == 403
+
+
+def big_mail(attachment_bytes: int) -> bytes:
+    """A message with one PDF of ``attachment_bytes``, base64 in 76-character lines as clients send it."""
+    import base64
+
+    data = b"%PDF-1.4\n" + b"\x00" * (attachment_bytes - 9)
+    return (
+        b"From: Zhou Min <zhoumin@example.cn>\r\nTo: service@lanquan.cn\r\nSubject: big scan\r\n"
+        b"Message-ID: <big@example.cn>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
+        b"scan attached\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="scan.pdf"\r\n\r\n'
+        + base64.encodebytes(data).replace(b"\n", b"\r\n")
+        + b"--b--\r\n"
+    )
+
+
+def test_a_mail_with_the_largest_allowed_attachment_can_be_posted(admin_user, settings):
+    limit = settings.AFTERSALES_ATTACHMENT_MAX_BYTES
+    assert limit == 10 * 1024 * 1024
+    raw = big_mail(limit)
+    assert len(raw) > settings.AFTERSALES_MAX_REQUEST_BYTES  # bigger than every other request may be
+
+    response = post_raw(bearer_client(admin_user), raw)
+
+    assert response.status_code == 202, response.content[:300]
+    assert response.json()["status"] == "imported" and response.json()["reason"] == ""
+    from aftersales.tickets.models import Attachment
+
+    assert Attachment.objects.get().size == limit
+
+
+def test_the_mail_endpoint_limit_still_answers_json_413_and_other_paths_keep_theirs(admin_user, settings):
+    mail_limit = settings.AFTERSALES_MAX_REQUEST_BYTES_BY_PATH["/api/v1/mail/inbound"]
+    assert mail_limit == settings.AFTERSALES_MAIL_INBOUND_MAX_REQUEST_BYTES
+    client = bearer_client(admin_user)
+    too_big = post_raw(client, b"x" * (mail_limit + 1))
+    assert too_big.status_code == 413
+    assert too_big.json()["code"] == "payload_too_large"
+    assert too_big.json()["details"] == {"max_bytes": mail_limit}
+
+    general = settings.AFTERSALES_MAX_REQUEST_BYTES
+    other = client.post("/api/v1/tickets", data=b"x" * (general + 1), content_type="application/json")
+    assert other.status_code == 413 and other.json()["details"] == {"max_bytes": general}
+    assert InboundEmail.objects.count() == 0

@@ -120,6 +120,50 @@ def test_uidvalidity_change_rescans_and_relies_on_the_dedupe_key(tls):
 
 
 @pytest.mark.django_db
+def test_a_raw_byte_in_a_message_id_never_blocks_the_mailbox(tls):
+    username = tls.add_account()
+    odd = mail(message_id="placeholder@x").replace(b"<placeholder@x>", b"<ab\xd6c@example.cn>")
+    tls.append(username, [odd, mail(message_id="next@example.com", subject="next")])
+    mailbox = make_mailbox(tls, username)
+
+    result = mailbox_poll(mailbox=mailbox)
+
+    assert (result.error, result.fetched, result.imported) == ("", 2, 2)
+    mailbox.refresh_from_db()
+    assert mailbox.last_uid == 2
+    assert InboundEmail.objects.filter(message_id="ab%D6c@example.cn", status="imported").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_message_that_fails_to_be_accepted_is_quarantined_and_the_poller_moves_on(tls, monkeypatch):
+    from aftersales.channels.mail.services import intake
+
+    real = intake.parse_message
+
+    def parse(raw: bytes):
+        parsed = real(raw)
+        if parsed.subject == "poison":
+            parsed.subject = "poison\udcd6"  # a value the database cannot store
+        return parsed
+
+    monkeypatch.setattr(intake, "parse_message", parse)
+    username = tls.add_account()
+    tls.append(
+        username, [mail(message_id="p@x", subject="poison"), mail(message_id="fine@x", subject="fine")]
+    )
+    mailbox = make_mailbox(tls, username)
+
+    result = mailbox_poll(mailbox=mailbox)
+
+    assert (result.error, result.fetched, result.quarantined, result.imported) == ("", 2, 1, 1)
+    mailbox.refresh_from_db()
+    assert mailbox.last_uid == 2
+    poisoned = InboundEmail.objects.get(status=InboundStatus.QUARANTINED)
+    assert poisoned.reason.startswith("accept failed") and poisoned.subject == "poison"
+    assert mailbox_poll(mailbox=mailbox).fetched == 0
+
+
+@pytest.mark.django_db
 def test_plain_and_starttls_connections(tls):
     username = tls.add_account()
     tls.append(username, [mail(message_id="plain@x"), mail(message_id="starttls@x", subject="two")])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from aftersales.channels.mail.models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
@@ -53,7 +55,8 @@ def test_first_contact_creates_customer_and_email_ticket(mailbox):
     assert ticket.contact.email == "zhangsan@example.cn"
     row = InboundEmail.objects.get()
     assert (row.ticket_id, row.mailbox_id, row.from_address) == (ticket.pk, mailbox.pk, "zhangsan@example.cn")
-    assert row.dedupe_key == "mid:20261123091200.1A2B3C@example.cn"
+    assert row.dedupe_key == "sha256:" + hashlib.sha256(corpus("01_gb2312_plain.eml")).hexdigest()
+    assert row.message_id == "20261123091200.1A2B3C@example.cn"
     with row.raw.open("rb") as handle:
         assert handle.read() == corpus("01_gb2312_plain.eml")
     # The customer hears that the request was received, answering their e-mail.

@@ -136,7 +136,7 @@ def test_a_from_line_alone_is_not_a_quote():
     ("name", "reason"),
     [
         ("14_autoreply_zh.eml", "auto-submitted: auto-replied"),
-        ("15_autoreply_outlook.eml", "auto-reply header X-Auto-Response-Suppress"),
+        ("15_autoreply_outlook.eml", "auto-reply subject with X-Auto-Response-Suppress"),
         ("16_bounce.eml", "bounce: delivery report"),
         ("17_precedence_bulk.eml", "precedence: bulk"),
     ],
@@ -148,9 +148,12 @@ def test_auto_replies_and_bounces_are_recognised(name, reason):
 @pytest.mark.parametrize(
     "subject", ["自动回复：您的邮件", "Out of Office: back Monday", "Automatic reply: x", "AutoReply"]
 )
-def test_auto_reply_subjects(subject):
+def test_auto_reply_subjects_count_only_with_a_header_hint(subject):
+    raw = f"From: a@example.com\nSubject: {subject}\nX-Auto-Response-Suppress: All\n\nbody\n".encode()
+    assert parse_message(raw).auto_reason == "auto-reply subject with X-Auto-Response-Suppress"
+    # The subject alone is a customer writing about it.
     raw = f"From: a@example.com\nSubject: {subject}\n\nbody\n".encode()
-    assert parse_message(raw).auto_reason == "auto-reply subject"
+    assert parse_message(raw).auto_reason == ""
 
 
 def test_ordinary_mail_is_not_an_auto_reply():

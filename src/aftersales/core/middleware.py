@@ -8,7 +8,11 @@ from django.utils.translation import gettext as _
 
 
 class RequestBodyLimitMiddleware:
-    """Refuse bodies over the configured size with 413 before anything reads them."""
+    """Refuse bodies over the configured size with 413 before anything reads them.
+
+    ``AFTERSALES_MAX_REQUEST_BYTES_BY_PATH`` gives single paths their own limit (the raw-MIME
+    mail intake, whose body is an e-mail with base64 attachments).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -18,12 +22,14 @@ class RequestBodyLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.AFTERSALES_MAX_REQUEST_BYTES:
+        by_path: dict[str, int] = getattr(settings, "AFTERSALES_MAX_REQUEST_BYTES_BY_PATH", {})
+        limit = by_path.get(request.path_info, settings.AFTERSALES_MAX_REQUEST_BYTES)
+        if length > limit:
             return JsonResponse(
                 {
                     "code": "payload_too_large",
                     "message": _("The request is too large."),
-                    "details": {"max_bytes": settings.AFTERSALES_MAX_REQUEST_BYTES},
+                    "details": {"max_bytes": limit},
                 },
                 status=413,
             )

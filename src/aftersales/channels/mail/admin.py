@@ -29,8 +29,10 @@ class MailboxAdmin(admin.ModelAdmin):
 
 @admin.register(InboundEmail)
 class InboundEmailAdmin(admin.ModelAdmin):
-    list_display = ("id", "created_at", "status", "from_address", "subject", "ticket", "reason")
-    list_filter = ("status", "mailbox")
+    list_display = (
+        "id", "created_at", "status", "from_address", "subject", "ticket", "sender_verified", "reason",
+    )  # fmt: skip
+    list_filter = ("status", "mailbox", "sender_verified", "auth_verdict")
     search_fields = ("from_address", "subject", "message_id")
     actions = ("import_again", "discard")
 
@@ -42,7 +44,7 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Import again"))
     def import_again(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
-        for row in queryset.filter(status=InboundStatus.QUARANTINED):
+        for row in queryset.filter(status__in=[InboundStatus.QUARANTINED, InboundStatus.IGNORED]):
             try:
                 inbound_reimport(inbound=row, actor=request.user)  # type: ignore[arg-type]
             except ApplicationError as exc:

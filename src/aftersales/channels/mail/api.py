@@ -54,6 +54,12 @@ class InboundOut(Schema):
     ticket: str | None
     received_at: dt.datetime | None
     created_at: dt.datetime
+    # Our receiving server's SPF/DKIM/DMARC results ("" = not reported) and the verdict.
+    auth_spf: str
+    auth_dkim: str
+    auth_dmarc: str
+    auth_verdict: str
+    sender_verified: bool | None
 
 
 class InboundPage(Schema):
@@ -80,6 +86,11 @@ def _out(row: InboundEmail) -> InboundOut:
         ticket=row.ticket.number if row.ticket else None,
         received_at=row.received_at,
         created_at=row.created_at,
+        auth_spf=row.auth_spf,
+        auth_dkim=row.auth_dkim,
+        auth_dmarc=row.auth_dmarc,
+        auth_verdict=row.auth_verdict,
+        sender_verified=row.sender_verified,
     )
 
 
@@ -89,7 +100,9 @@ def inbound(request: HttpRequest) -> Status:
     user: User = request.auth  # type: ignore[attr-defined]
     if not user.can(Capability.MAIL_INGEST):
         raise PermissionDenied()
-    raw = request.body
+    # Read the stream, not ``request.body``: that refuses anything over DATA_UPLOAD_MAX_MEMORY_SIZE,
+    # the general limit, while this endpoint has its own (the middleware checked it).
+    raw = request.body if hasattr(request, "_body") else request.read()
     if not raw.strip():
         raise ValidationFailed(details={"body": _("The message is empty.")})
     if len(raw) > conf.max_bytes():

@@ -8,6 +8,10 @@
 ``AFTERSALES_MAIL_MAX_BYTES``  the largest message imported (default 25 MB); larger ones are quarantined
 ``AFTERSALES_MAIL_CA_FILE``    extra CA certificates trusted for IMAP/SMTP TLS (a private CA)
 ``AFTERSALES_MAIL_SENDER_LIMIT``  messages per sender per 10 minutes before mail is ignored as a loop (30)
+``AFTERSALES_MAIL_AUTHSERV_ID``    the authserv-id(s) of our receiving server (comma-separated): only its
+                               ``Authentication-Results`` headers are read; empty: none is trusted
+``AFTERSALES_MAIL_AUTH_POLICY``    ``record`` (default: a failed SPF/DMARC marks the sender unverified) or
+                               ``required`` (no conclusive pass marks it unverified too)
 """
 
 from __future__ import annotations
@@ -49,6 +53,18 @@ def sender_limit() -> int:
 
 
 SENDER_WINDOW_SECONDS = 600
+
+
+def authserv_ids() -> list[str]:
+    return [
+        value.strip() for value in _setting("AFTERSALES_MAIL_AUTHSERV_ID", "").split(",") if value.strip()
+    ]
+
+
+def auth_policy() -> str:
+    """``record`` or ``required``; anything else is read as ``record``."""
+    value = _setting("AFTERSALES_MAIL_AUTH_POLICY", "record").strip().lower()
+    return value if value in ("record", "required") else "record"
 
 
 def loop_token() -> str:

@@ -75,7 +75,8 @@ class InboundEmail(models.Model):
         Mailbox, verbose_name=_("mailbox"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
-    # The Message-ID, or the SHA-256 of the raw bytes when there is none: a message is stored once.
+    # ``sha256:`` of the raw bytes: the same bytes are stored once, while a different message that
+    # reuses a Message-ID is kept (rows before 2026-12 used ``mid:<Message-ID>``).
     dedupe_key = models.CharField(max_length=255, unique=True)
     raw = models.FileField(_("raw source"), upload_to=raw_source_path, max_length=200)
     sha256 = models.CharField(max_length=64)
@@ -93,6 +94,13 @@ class InboundEmail(models.Model):
     )
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # What our receiving server's Authentication-Results said ("" = not reported) and the verdict
+    # (pass, fail, none, unchecked); ``sender_verified`` False means agents see a warning.
+    auth_spf = models.CharField(_("SPF"), max_length=16, blank=True)
+    auth_dkim = models.CharField(_("DKIM"), max_length=16, blank=True)
+    auth_dmarc = models.CharField(_("DMARC"), max_length=16, blank=True)
+    auth_verdict = models.CharField(_("sender authentication"), max_length=10, blank=True)
+    sender_verified = models.BooleanField(_("sender verified"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("incoming e-mail")
@@ -108,6 +116,7 @@ class InboundEmail(models.Model):
             models.Index(fields=["status", "-id"], name="inbound_status_idx"),
             models.Index(fields=["from_address", "created_at"], name="inbound_sender_idx"),
             models.Index(fields=["ticket", "-id"], name="inbound_ticket_idx"),
+            models.Index(fields=["sha256"], name="inbound_sha256_idx"),
             # Stage 2 takes the oldest pending message of a mailbox.
             models.Index(
                 fields=["mailbox", "id"],

@@ -36,6 +36,9 @@ CHARSET_SUPERSETS = {
     "x-unknown": "",
 }
 FALLBACK_CHARSETS = ("utf-8", "gb18030", "big5hkscs")
+# 7-bit encodings: their bytes are always valid ASCII (so valid UTF-8), so the declared codec must
+# be tried before UTF-8 or the escapes (``~{…~}``, ``ESC $ B``, ``+…-``) are shown as they are.
+SEVEN_BIT_CHARSETS = frozenset({"hz", "iso-2022-jp", "iso-2022-jp-2", "iso-2022-kr", "iso-2022-cn", "utf-7"})
 
 
 class MailParseError(Exception):
@@ -71,6 +74,7 @@ class ParsedEmail:
     auto_reason: str = ""
     loop_tokens: list[str] = field(default_factory=list)
     is_forward: bool = False
+    authentication_results: list[str] = field(default_factory=list)
 
 
 def _normalise_charset(charset: str | None) -> str:
@@ -92,7 +96,9 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     """Text from bytes whose declared charset may be wrong or missing; never raises."""
     charset = _normalise_charset(declared)
     candidates: list[str] = []
-    if charset and charset not in LATIN_CHARSETS and _codec_exists(charset):
+    if charset in SEVEN_BIT_CHARSETS and _codec_exists(charset):
+        candidates.append(charset)
+    elif charset and charset not in LATIN_CHARSETS and _codec_exists(charset):
         # UTF-8 first even when something else is declared: valid UTF-8 is almost never an accident.
         candidates += ["utf-8", charset] if charset != "utf-8" else ["utf-8"]
     candidates += [c for c in FALLBACK_CHARSETS if c not in candidates]
@@ -154,8 +160,18 @@ def _raw_headers(message: Message, name: str) -> list[str]:
 _MSGID = re.compile(r"<([^<>\s]{1,250})>")
 
 
+def _ascii_id_text(value: str) -> str:
+    """Message-ID text as printable ASCII: any other byte (raw 8-bit, or a surrogate the parser
+    kept for one) becomes ``%XX``, so the same bytes always give the same, storable id."""
+    data = value.encode("utf-8", "surrogateescape")
+    return "".join(
+        chr(byte) if 0x20 <= byte < 0x7F or byte in (0x09, 0x0A, 0x0D) else f"%{byte:02X}" for byte in data
+    )
+
+
 def message_ids(value: str) -> list[str]:
-    found = _MSGID.findall(value or "")
+    value = _ascii_id_text(value or "")
+    found = _MSGID.findall(value)
     if not found and value and value.strip() and " " not in value.strip():
         found = [value.strip().strip("<>")]
     return [mid[:250] for mid in found]
@@ -236,11 +252,18 @@ _BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.I)
 
 
 def _auto_reason(message: Message, from_address: str, subject: str) -> str:
+    """Why the message is an auto-reply or a bounce, from its headers and structure; else "".
+
+    A subject alone never decides: customers write about auto-reply settings, "vacation mode" and
+    bounced mail. It only counts together with a weak header hint (Outlook's
+    ``X-Auto-Response-Suppress``, a mailing list's ``List-Id``/``List-Unsubscribe``).
+    """
     auto_submitted = decode_header_value(_raw_header(message, "Auto-Submitted")).lower()
     if auto_submitted and auto_submitted != "no":
         return f"auto-submitted: {auto_submitted[:40]}"
-    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Response-Suppress"):
-        if _raw_header(message, name):
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder"):
+        value = decode_header_value(_raw_header(message, name)).lower()
+        if value and value not in ("no", "false", "0"):
             return f"auto-reply header {name}"
     precedence = decode_header_value(_raw_header(message, "Precedence")).lower()
     if precedence in {"bulk", "junk", "list", "auto_reply"}:
@@ -252,15 +275,52 @@ def _auto_reason(message: Message, from_address: str, subject: str) -> str:
     if _raw_header(message, "Return-Path").strip() == "<>":
         return "bounce: null return path"
     if _AUTO_SUBJECT.match(subject):
-        return "auto-reply subject"
+        hints = [
+            name
+            for name in ("X-Auto-Response-Suppress", "List-Id", "List-Unsubscribe")
+            if _raw_header(message, name).strip()
+        ]
+        if hints:
+            return f"auto-reply subject with {hints[0]}"
     return ""
 
 
+def _rfc2231_param(header_value: str, name: str) -> str | None:
+    """A (possibly RFC 2231 continued and encoded) parameter of a raw MIME header, or None.
+
+    The sections' percent-decoded bytes are joined before the charset decodes them, so a
+    character split across ``name*0*=`` and ``name*1*=`` comes out whole (the modern parser
+    decodes each section on its own).
+    """
+    holder = Message()  # compat32: joins the continuations as bytes (latin-1) first
+    holder["Content-Disposition"] = header_value
+    value = holder.get_param(name, header="content-disposition")
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        charset, _language, text = value
+        data = text.encode("latin-1", "surrogateescape")
+        return decode_bytes(data, charset or None)
+    text = email.utils.unquote(str(value))
+    return decode_header_value(text)
+
+
 def _part_filename(part: Message) -> str:
-    try:
-        name = part.get_filename() or ""
-    except Exception:  # noqa: BLE001 - a broken RFC 2231 parameter leaves the file unnamed
-        name = ""
+    name: str | None = None
+    for header, param in (("Content-Disposition", "filename"), ("Content-Type", "name")):
+        raw = _raw_header(part, header)
+        if raw and "*" in raw:
+            try:
+                name = _rfc2231_param(raw, param)
+            except Exception:  # noqa: BLE001 - a broken parameter: fall back to the parser's reading
+                name = None
+            if name:
+                break
+    if not name:
+        try:
+            name = part.get_filename() or ""
+        except Exception:  # noqa: BLE001 - a broken RFC 2231 parameter leaves the file unnamed
+            name = ""
     return decode_header_value(name)[:200]
 
 
@@ -288,6 +348,13 @@ def _collect(part: Message, into: _Collected, depth: int = 0) -> None:
         raise MailParseError("MIME nesting deeper than 20 levels")
     content_type = part.get_content_type()
     disposition = (part.get_content_disposition() or "").lower()
+    if content_type.startswith("multipart/") and not part.is_multipart():
+        # The boundary is missing or never appears: the parser keeps the body as one string.
+        # That is the text the sender wrote, not an attachment.
+        undivided = _payload(part)
+        if undivided.strip():
+            into.plain.append(decode_bytes(undivided, part.get_param("charset")))  # type: ignore[arg-type]
+        return
     if part.is_multipart() and content_type != "message/rfc822":
         children = [child for child in (part.get_payload() or []) if isinstance(child, Message)]
         if content_type == "multipart/alternative":
@@ -433,14 +500,20 @@ def _parse(message: Message) -> ParsedEmail:
         auto_reason=_auto_reason(message, from_address, subject),
         loop_tokens=[decode_header_value(v).lower() for v in _raw_headers(message, "X-Loop")],
         is_forward=is_forward,
+        authentication_results=[
+            decode_header_value(v) for v in _raw_headers(message, "Authentication-Results")
+        ],
     )
 
 
 def quick_message_id(raw: bytes) -> str:
     """The Message-ID from the header block alone, for deduplicating even unparseable mail."""
     head = raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    match = re.search(rb"(?im)^message-id:[ \t]*(?:\r?\n[ \t]+)?<([^<>\s]{1,250})>", head)
-    return match.group(1).decode("ascii", "replace") if match else ""
+    match = re.search(rb"(?im)^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,250}>)", head)
+    if not match:
+        return ""
+    found = message_ids(match.group(1).decode("ascii", "surrogateescape"))
+    return found[0] if found else ""
 
 
 def peek_headers(raw: bytes) -> tuple[str, str]:

@@ -27,20 +27,62 @@ from ..selectors import customer_id_for
 
 MAX_MESSAGE_CHARS = 20_000
 
-# Accepted uploads: photos and videos of the fault, invoices and documents. The first bytes must
-# match the declared kind, so a renamed executable is refused.
+# Accepted uploads: photos and videos of the fault, invoices, office documents and archives (as
+# everyday Chinese business mail carries them). The first bytes must match the kind, so a renamed
+# executable is refused. Every file is served as a download (Content-Disposition: attachment,
+# nosniff, a sandboxing CSP), never rendered.
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the legacy Office (.doc .xls .ppt) container
+_ZIP = b"PK\x03\x04"
 ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "image/gif": (b"GIF87a", b"GIF89a"),
     "image/webp": (b"RIFF",),
+    "image/bmp": (b"BM",),
     "application/pdf": (b"%PDF-",),
     "video/mp4": (),
     "text/plain": (),
     "text/csv": (),
-    "application/zip": (b"PK\x03\x04",),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+    "application/zip": (_ZIP,),
+    "application/vnd.rar": (b"Rar!\x1a\x07",),
+    "application/x-7z-compressed": (b"7z\xbc\xaf\x27\x1c",),
+    "application/msword": (_OLE,),
+    "application/vnd.ms-excel": (_OLE,),
+    "application/vnd.ms-powerpoint": (_OLE,),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (_ZIP,),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (_ZIP,),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (_ZIP,),
+}
+# Other names mail clients declare for the same kinds.
+TYPE_ALIASES = {
+    "application/x-zip-compressed": "application/zip",
+    "application/x-zip": "application/zip",
+    "application/x-rar-compressed": "application/vnd.rar",
+    "application/x-rar": "application/vnd.rar",
+    "image/x-ms-bmp": "image/bmp",
+    "image/x-bmp": "image/bmp",
+    "application/pgp-signature": "text/plain",
+    "application/pgp-keys": "text/plain",
+    "application/pgp-encrypted": "text/plain",
+    "application/csv": "text/csv",
+}
+# By file name, independent of the system's mime.types (which differs between hosts).
+EXTENSION_TYPES = {
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".rar": "application/vnd.rar",
+    ".zip": "application/zip",
+    ".7z": "application/x-7z-compressed",
+    ".bmp": "image/bmp",
+    ".asc": "text/plain",
+    ".txt": "text/plain",
+    ".log": "text/plain",
+    ".csv": "text/csv",
+    ".pdf": "application/pdf",
 }
 
 
@@ -138,28 +180,40 @@ def ticket_add_message(
     return message
 
 
+def _matches(content_type: str, head: bytes) -> bool:
+    signatures = ALLOWED_TYPES[content_type]
+    if signatures and not any(head.startswith(signature) for signature in signatures):
+        return False
+    # GBK text files are common in China; accept them but refuse binary disguised as text.
+    return not (content_type.startswith("text/") and b"\x00" in head and not _is_utf8(head))
+
+
+def _is_utf8(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _sniff_type(name: str, declared: str, head: bytes) -> str:
-    guessed = mimetypes.guess_type(name)[0] or ""
-    content_type = declared if declared in ALLOWED_TYPES else guessed
-    if content_type not in ALLOWED_TYPES:
+    """The accepted type of an upload: the declared one, else the one its name says; the first
+    bytes must fit. (Windows declares .csv as vnd.ms-excel, clients send octet-stream.)"""
+    declared = TYPE_ALIASES.get(declared, declared)
+    suffix = PurePath(name).suffix.lower()
+    guessed = EXTENSION_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or ""
+    guessed = TYPE_ALIASES.get(guessed, guessed)
+    candidates = list(dict.fromkeys(t for t in (declared, guessed) if t in ALLOWED_TYPES))
+    if not candidates:
         raise UnsupportedMediaType(
             details={"content_type": declared or guessed, "allowed": sorted(ALLOWED_TYPES)}
         )
-    signatures = ALLOWED_TYPES[content_type]
-    if signatures and not any(head.startswith(signature) for signature in signatures):
-        raise UnsupportedMediaType(
-            _("The file's content does not match its type."), details={"content_type": content_type}
-        )
-    if content_type.startswith("text/"):
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            # GBK text files are common in China; accept them but refuse binary disguised as text.
-            if b"\x00" in head:
-                raise UnsupportedMediaType(
-                    _("The file's content does not match its type."), details={}
-                ) from None
-    return content_type
+    for content_type in candidates:
+        if _matches(content_type, head):
+            return content_type
+    raise UnsupportedMediaType(
+        _("The file's content does not match its type."), details={"content_type": candidates[0]}
+    )
 
 
 @transaction.atomic

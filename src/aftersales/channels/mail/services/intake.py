@@ -2,8 +2,8 @@
 
 The raw bytes are written to disk first (content-addressed, so a retry rewrites the same file);
 then one transaction inserts the ``InboundEmail`` row under its unique dedupe key and does the
-ticket work. A duplicate (same Message-ID, or same bytes without one) violates the key and
-changes nothing; a failure rolls the ticket work back and the message is quarantined with its
+ticket work. A duplicate (the same bytes: a different message reusing a Message-ID is kept)
+violates the key and changes nothing; a failure rolls the ticket work back and the message is quarantined with its
 source in a transaction of its own. So no message is imported twice and none is lost.
 """
 
@@ -22,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,12 +32,13 @@ from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record
 from aftersales.customers.models import Contact
 from aftersales.customers.services import customer_identify
-from aftersales.tickets.lifecycle import FINAL_STATUSES
+from aftersales.tickets.lifecycle import FINAL_STATUSES, TicketStatus
 from aftersales.tickets.models import Channel, Ticket, TicketMessage
 from aftersales.tickets.services import attachment_add, ticket_add_message, ticket_link, ticket_open
 from aftersales.tickets.services.thread import MAX_MESSAGE_CHARS
 
 from .. import conf
+from ..authresults import Verdict, parse_authentication_results
 from ..models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
 from ..parsing import MailParseError, ParsedEmail, parse_message, peek_headers, quick_message_id
 from .outbound import InboundThread, inbound_thread
@@ -65,10 +67,18 @@ class IntakeResult:
         return self.inbound.reason
 
 
-def dedupe_key_for(message_id: str, sha256: str) -> str:
-    if message_id:
-        return f"mid:{message_id}"[:255]
+def dedupe_key_for(sha256: str) -> str:
+    """The same bytes are the same message; a Message-ID alone is not (senders reuse them)."""
     return f"sha256:{sha256}"
+
+
+def _stored_copy(sha256: str) -> InboundEmail | None:
+    # By the digest column too: rows stored before the key was the digest have ``mid:`` keys.
+    return (
+        InboundEmail.objects.filter(Q(dedupe_key=dedupe_key_for(sha256)) | Q(sha256=sha256))
+        .order_by("id")
+        .first()
+    )
 
 
 def _store_raw(sha256: str, raw: bytes) -> str:
@@ -135,9 +145,56 @@ def inbound_accept(
     """Stage 1: parse, deduplicate, store the raw source and a ``pending`` row; commit.
 
     What the IMAP poller does for every message before it moves on. A message that cannot be
-    parsed is quarantined here. Safe to call twice with the same message (the dedupe key).
+    parsed is quarantined here, and so is one that fails for any other reason of its own (the
+    poller must move past it); only a failure to store anything at all (the database or disk is
+    down) raises. Safe to call twice with the same message (the dedupe key).
     """
     sha256 = hashlib.sha256(raw).hexdigest()
+    try:
+        return _accept(raw=raw, sha256=sha256, mailbox=mailbox, received_at=received_at)
+    except Exception as exc:
+        logger.exception("accepting a message failed; it is quarantined")
+        reason = f"accept failed: {exc.__class__.__name__}: {exc}"[:500]
+        return _quarantine_raw(
+            raw=raw, sha256=sha256, mailbox=mailbox, received_at=received_at, reason=reason
+        )
+
+
+def _safe_text(value: str, limit: int) -> str:
+    # Whatever the parser or an exception left (a lone surrogate from a raw byte, a NUL, which
+    # PostgreSQL refuses) must be storable.
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")[:limit]
+
+
+def _quarantine_raw(
+    *, raw: bytes, sha256: str, mailbox: Mailbox | None, received_at: dt.datetime | None, reason: str
+) -> IntakeResult:
+    """Keep a message whose accept failed: raw source and a quarantined row, nothing parsed."""
+    existing = _stored_copy(sha256)
+    if existing is not None:
+        return IntakeResult(inbound=existing, duplicate=True)
+    try:
+        sender, subject = peek_headers(raw)
+    except Exception:  # noqa: BLE001 - the list shows a blank instead
+        sender, subject = "", ""
+    row = InboundEmail(
+        mailbox=mailbox,
+        dedupe_key=dedupe_key_for(sha256),
+        raw=_store_raw(sha256, raw),
+        sha256=sha256,
+        size=len(raw),
+        from_address=_safe_text(sender, 254),
+        subject=_safe_text(subject, 255),
+        status=InboundStatus.QUARANTINED,
+        reason=_safe_text(reason, 500),
+        received_at=received_at or timezone.now(),
+    )
+    return _quarantine_after_failure(row, row.reason)
+
+
+def _accept(
+    *, raw: bytes, sha256: str, mailbox: Mailbox | None, received_at: dt.datetime | None
+) -> IntakeResult:
     parsed: ParsedEmail | None = None
     problem = ""
     if len(raw) > conf.max_bytes():
@@ -153,8 +210,8 @@ def inbound_accept(
             logger.exception("mail parser failed")
             problem = f"parser error: {exc.__class__.__name__}: {exc}"[:500]
     message_id = parsed.message_id if parsed is not None else quick_message_id(raw)
-    key = dedupe_key_for(message_id, sha256)
-    existing = InboundEmail.objects.filter(dedupe_key=key).first()
+    key = dedupe_key_for(sha256)
+    existing = _stored_copy(sha256)
     if existing is not None:
         return IntakeResult(inbound=existing, duplicate=True)
     path = _store_raw(sha256, raw)
@@ -172,6 +229,8 @@ def inbound_accept(
         reason=problem,
         received_at=received_at or timezone.now(),
     )
+    if parsed is not None:
+        _record_authentication(row, parsed)
     try:
         with transaction.atomic():
             row.save(force_insert=True)
@@ -186,6 +245,22 @@ def inbound_accept(
             return IntakeResult(inbound=existing, duplicate=True)
         logger.exception("mail intake failed with an integrity error")
         return _quarantine_after_failure(row, "database integrity error while importing")
+
+
+def _record_authentication(row: InboundEmail, parsed: ParsedEmail) -> None:
+    """SPF/DKIM/DMARC from our receiving server's header, and whether the sender counts as verified."""
+    results = parse_authentication_results(parsed.authentication_results, conf.authserv_ids())
+    verdict = results.verdict
+    if verdict == Verdict.UNCHECKED and conf.authserv_ids() and conf.auth_policy() == "required":
+        verdict = Verdict.NONE  # required, and our server said nothing about this message
+    row.auth_spf, row.auth_dkim, row.auth_dmarc = results.spf, results.dkim, results.dmarc
+    row.auth_verdict = verdict
+    if verdict == Verdict.PASS:
+        row.sender_verified = True
+    elif verdict == Verdict.FAIL or (verdict == Verdict.NONE and conf.auth_policy() == "required"):
+        row.sender_verified = False
+    else:
+        row.sender_verified = None
 
 
 def _lock_mailbox_queue(mailbox_id: int | None) -> None:
@@ -226,7 +301,8 @@ def inbound_process_next(*, mailbox: Mailbox | None) -> InboundEmail | None:
             logger.exception("mail intake failed")
             reason = exc.reason if isinstance(exc, MailParseError) else f"{exc.__class__.__name__}: {exc}"
             row.status = InboundStatus.QUARANTINED
-            row.reason = f"import failed: {reason}"[:500]
+            # Storable whatever the exception said, or this row would block the queue for ever.
+            row.reason = _safe_text(f"import failed: {reason}", 500)
             row.ticket = None
             row.ticket_message = None
             row.save(update_fields=["status", "reason", "ticket", "ticket_message"])
@@ -299,8 +375,11 @@ def _follow_merges(ticket: Ticket) -> Ticket:
     return ticket
 
 
-def find_ticket(parsed: ParsedEmail) -> Ticket | None:
-    """The ticket a reply belongs to: by its threading headers, else by the number in the subject."""
+def find_ticket(parsed: ParsedEmail, *, by_subject: bool = True) -> Ticket | None:
+    """The ticket a reply belongs to: by its threading headers, else by the number in the subject.
+
+    ``by_subject`` False (an unverified sender): the subject's ticket number is not used.
+    """
     ids = [mid for mid in [parsed.in_reply_to, *reversed(parsed.references)] if mid]
     if ids:
         by_id: dict[str, int] = {}
@@ -315,6 +394,8 @@ def find_ticket(parsed: ParsedEmail) -> Ticket | None:
         for message_id in ids:
             if message_id in by_id:
                 return _follow_merges(Ticket.objects.select_related("customer").get(pk=by_id[message_id]))
+    if not by_subject:
+        return None
     for number in TICKET_NUMBER.findall(parsed.subject):
         ticket = Ticket.objects.select_related("customer").filter(number=number).first()
         if ticket is None:
@@ -337,16 +418,26 @@ def _truncate(text: str, limit: int) -> str:
     return text[: limit - 40].rstrip() + "\n\n" + _("[message shortened]")
 
 
-def _process(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None) -> None:
-    reason = _ignore_reason(row, parsed)
+def _process(
+    row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, *, ignore_rules: bool = True
+) -> None:
+    """Stage 2 for one row: ignore it, or make it a reply or a new ticket.
+
+    ``ignore_rules`` False: an administrator imports an ignored message on purpose.
+    """
+    reason = _ignore_reason(row, parsed) if ignore_rules else ""
     if reason:
         _ignore(row, reason)
         return
+    unverified = row.sender_verified is False
     thread = inbound_thread(parsed.message_id, [*parsed.references, parsed.in_reply_to], mailbox)
-    ticket = find_ticket(parsed)
+    # An unverified sender is never matched by the (guessable) ticket number in the subject, and
+    # never reopens a resolved ticket: its mail lands on a new ticket linked to it instead.
+    ticket = find_ticket(parsed, by_subject=not unverified)
+    final = FINAL_STATUSES | ({TicketStatus.RESOLVED} if unverified else set())
     message: TicketMessage | None = None
     with InboundThread(thread):
-        if ticket is not None and ticket.status not in FINAL_STATUSES:
+        if ticket is not None and ticket.status not in final:
             body = _truncate(parsed.reply_text or parsed.text, MAX_MESSAGE_CHARS) or _("(empty message)")
             message = ticket_add_message(
                 ticket=ticket, actor=None, body=body, from_customer=True, channel=Channel.EMAIL
@@ -368,7 +459,16 @@ def _process(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None) ->
             )
             if previous is not None:
                 ticket_link(ticket=ticket, other=previous, actor=None)
-    skipped = _attach(ticket, message, parsed)
+    if unverified:
+        _note(ticket, _unverified_note(row, parsed))
+    refused = _attach(ticket, message, parsed)
+    if refused:
+        lines = "\n".join(f"- {name}: {why}" for name, _code, why in refused)
+        _note(
+            ticket,
+            _("Files in this e-mail that were not attached (they stay in the raw source):") + "\n" + lines,
+        )
+    skipped = [f"attachment {name!r} not attached: {code}" for name, code, _why in refused]
     row.status = InboundStatus.IMPORTED
     row.ticket = ticket
     row.ticket_message = message
@@ -378,20 +478,42 @@ def _process(row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None) ->
         actor=None,
         obj=row,
         action="mail.inbound.import",
-        after={"ticket": ticket.number, "message": message.pk if message else None, "skipped": skipped},
+        after={
+            "ticket": ticket.number,
+            "message": message.pk if message else None,
+            "skipped": skipped,
+            "sender_verified": row.sender_verified,
+        },
     )
 
 
-def _attach(ticket: Ticket, message: TicketMessage | None, parsed: ParsedEmail) -> list[str]:
-    skipped: list[str] = []
+def _note(ticket: Ticket, body: str) -> None:
+    """An internal note by the system on the ticket's thread: agents see it, the customer does not."""
+    ticket_add_message(ticket=ticket, actor=None, body=body[:MAX_MESSAGE_CHARS], kind=TicketMessage.Kind.NOTE)
+
+
+def _unverified_note(row: InboundEmail, parsed: ParsedEmail) -> str:
+    results = ", ".join(
+        f"{label} {value or '—'}"
+        for label, value in (("SPF", row.auth_spf), ("DKIM", row.auth_dkim), ("DMARC", row.auth_dmarc))
+    )
+    return _(
+        "Warning: the sender of this e-mail is not verified (%(results)s). It claims to be from "
+        "%(address)s but may be forged: check with the customer before acting on it."
+    ) % {"results": results, "address": parsed.from_address}
+
+
+def _attach(ticket: Ticket, message: TicketMessage | None, parsed: ParsedEmail) -> list[tuple[str, str, str]]:
+    """Attach the e-mail's files; returns (file name, error code, why) of those refused."""
+    refused: list[tuple[str, str, str]] = []
     for attachment in parsed.attachments:
         upload = SimpleUploadedFile(attachment.filename, attachment.data, attachment.content_type)
         try:
             attachment_add(ticket=ticket, actor=None, upload=upload, message=message)
         except ApplicationError as exc:
             # The file stays in the raw source; the thread says it was not attached.
-            skipped.append(f"attachment {attachment.filename!r} not attached: {exc.code}")
-    return skipped
+            refused.append((attachment.filename, exc.code, str(exc.message)))
+    return refused
 
 
 def _require_admin(actor: User) -> None:
@@ -399,13 +521,24 @@ def _require_admin(actor: User) -> None:
         raise PermissionDenied()
 
 
+REIMPORTABLE = (InboundStatus.QUARANTINED, InboundStatus.IGNORED)
+
+
 @transaction.atomic
 def inbound_reimport(*, inbound: InboundEmail, actor: User) -> InboundEmail:
-    """Run a quarantined message through the intake again (after a fix, or to force it in)."""
+    """Run a quarantined or ignored message through the intake again (after a fix, or to force it in).
+
+    An ignored message is imported without the ignore rules: the administrator decided it is real.
+    """
     _require_admin(actor)
     row = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
-    if row.status != InboundStatus.QUARANTINED:
-        raise Conflict(details={"status": row.status})
+    before = row.status
+    if before not in REIMPORTABLE:
+        raise Conflict(
+            _("Only quarantined or ignored messages can be imported again; this one is “%(status)s”.")
+            % {"status": row.get_status_display()},
+            details={"status": row.status},
+        )
     with row.raw.open("rb") as handle:
         raw = handle.read()
     try:
@@ -415,18 +548,32 @@ def inbound_reimport(*, inbound: InboundEmail, actor: User) -> InboundEmail:
                 row.message_id = parsed.message_id[:255]
             row.from_address = parsed.from_address[:254]
             row.subject = parsed.subject[:255]
-            _process(row, parsed, row.mailbox)
-    except Exception as exc:  # noqa: BLE001 - it stays in quarantine with the new reason
+            _record_authentication(row, parsed)
+            row.save(
+                update_fields=[
+                    "message_id", "from_address", "subject", "auth_spf", "auth_dkim", "auth_dmarc",
+                    "auth_verdict", "sender_verified",
+                ]
+            )  # fmt: skip
+            _process(row, parsed, row.mailbox, ignore_rules=before != InboundStatus.IGNORED)
+    except Exception as exc:  # noqa: BLE001 - it stays where it was, with the new reason
         reason = exc.reason if isinstance(exc, MailParseError) else f"{exc.__class__.__name__}: {exc}"
-        InboundEmail.objects.filter(pk=row.pk).update(reason=f"import again failed: {reason}"[:2000])
+        InboundEmail.objects.filter(pk=row.pk).update(
+            reason=_safe_text(f"import again failed: {reason}", 2000)
+        )
         row.refresh_from_db()
-        audit_record(actor=actor, obj=row, action="mail.inbound.reimport_failed", after={"reason": reason})
+        audit_record(
+            actor=actor,
+            obj=row,
+            action="mail.inbound.reimport_failed",
+            after={"reason": _safe_text(reason, 2000)},
+        )
         return row
     audit_record(
         actor=actor,
         obj=row,
         action="mail.inbound.reimport",
-        before={"status": InboundStatus.QUARANTINED},
+        before={"status": before},
         after={"status": row.status, "ticket": row.ticket.number if row.ticket else None},
     )
     return row
@@ -439,7 +586,12 @@ def inbound_discard(*, inbound: InboundEmail, actor: User) -> InboundEmail:
         status=InboundStatus.DISCARDED
     )
     if updated != 1:
-        raise Conflict(details={"status": inbound.status})
+        inbound.refresh_from_db()
+        raise Conflict(
+            _("Only quarantined messages can be discarded; this one is “%(status)s”.")
+            % {"status": inbound.get_status_display()},
+            details={"status": inbound.status},
+        )
     inbound.refresh_from_db()
     audit_record(
         actor=actor,
