@@ -14,7 +14,6 @@ import uuid
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from aftersales.celery import app
 from aftersales.core.models import BusinessCalendar
@@ -29,7 +28,7 @@ from tests.factories import CustomerFactory, TeamFactory, UserFactory
 
 # A Redis database number of this test's own (the exactly-once sweep test uses 13).
 REDIS_URL = os.environ.get("AFTERSALES_TEST_SLA_ALARM_REDIS_URL", "redis://127.0.0.1:6379/12")
-PROMISE = dt.timedelta(seconds=6)  # warned at 3 s (50 %), due at 6 s
+PROMISE = dt.timedelta(seconds=10)  # warned at 5 s (50 %), due at 10 s
 TOLERANCE = dt.timedelta(seconds=2)
 
 
@@ -72,7 +71,7 @@ def test_workers_fire_a_short_promise_within_two_seconds_of_its_instants(tmp_pat
     queue = f"sla-alarm-test-{uuid.uuid4().hex[:8]}"
     workers = _start_workers(tmp_path, queue)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 150  # a loaded machine starts workers slowly
         while time.monotonic() < deadline and _logs(tmp_path).count(" ready.") < 2:
             time.sleep(0.2)
         assert _logs(tmp_path).count(" ready.") == 2, _logs(tmp_path)
@@ -82,7 +81,8 @@ def test_workers_fire_a_short_promise_within_two_seconds_of_its_instants(tmp_pat
         )
         first = SlaClock.objects.get(ticket=ticket, target="first_response")
         assert first.due_at - first.started_at == PROMISE
-        alarms = alarms_planned(now=timezone.now(), ticket_id=ticket.pk)
+        # What the opening armed (planned as of the opening: a loaded machine may be slow here).
+        alarms = alarms_planned(now=ticket.created_at, ticket_id=ticket.pk)
         assert {(a.clock_id, a.kind) for a in alarms} == {(first.pk, "warning"), (first.pk, "breach")}
         # The ticket's own alarms went to the test process's broker; send them (twice, as a
         # redelivery would) to the workers' Redis queue.
@@ -114,7 +114,10 @@ def test_workers_fire_a_short_promise_within_two_seconds_of_its_instants(tmp_pat
     ticket.refresh_from_db()
     assert ticket.priority == "high", context
     assert "Task sla.sweep_due[" not in context  # no sweep ran: the alarms did it
-    assert len(re.findall(r"Task sla\.clock_alarm\[[^]]+\] succeeded", context)) == 4, context
+    assert "raised unexpected" not in context, context
+    assert len(re.findall(r"Task sla\.clock_alarm\[[^]]+\] succeeded in [0-9.]+s: True", context)) == 2, (
+        context
+    )
     print(
         f"warned {first.warned_at - first.warn_at} after, breached {first.breached_at - first.due_at} after"
     )

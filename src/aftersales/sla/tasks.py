@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 from .alarms import alarm_fire
 from .sweep import DEFAULT_BATCH, sla_sweep
@@ -17,7 +18,16 @@ def sweep_due(batch: int = DEFAULT_BATCH) -> dict[str, int]:
     return {"warned": result.warned, "breached": result.breached, "escalations": result.escalations}
 
 
-@shared_task(name="sla.clock_alarm", acks_late=True, ignore_result=True)
+# A busy database (SQLite's single writer) retries the alarm a second later rather than leave
+# the clock to the next sweep.
+@shared_task(
+    name="sla.clock_alarm",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    default_retry_delay=1,
+)
 def clock_alarm(clock_id: int, kind: str) -> bool:
     """Warn or breach one clock at its instant (sent with an ETA; idempotent, see alarms.py)."""
     return alarm_fire(clock_id=clock_id, kind=kind)
