@@ -113,6 +113,8 @@ def app_env(args: argparse.Namespace, workdir: Path, smtp_port: int) -> dict[str
         "AFTERSALES_CHAT_RATE_PER_IP": "0",
         "AFTERSALES_CHAT_RATE_PER_CONVERSATION": "0",
         "AFTERSALES_CHAT_STARTS_PER_IP_HOUR": "0",
+        # The harness's webhook receiver listens on 127.0.0.1, which the platform refuses by default.
+        "AFTERSALES_WEBHOOK_ALLOW_PRIVATE": "1",
     }
     for item in args.env:
         name, _, value = item.partition("=")
