@@ -235,8 +235,9 @@ else:
             "LOCATION": "aftersales_cache",
             "KEY_PREFIX": _cache_key_prefix,
             # Culling deletes live entries once the table is over MAX_ENTRIES: keep it far above the
-            # number of rate-limit windows alive at once, so counters are never culled early.
-            "OPTIONS": {"MAX_ENTRIES": 1_000_000, "CULL_FREQUENCY": 4},
+            # number of rate-limit windows alive at once, so counters are never culled early
+            # (expired windows are deleted as counting goes, see core/cache.py).
+            "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
         }
     }
 

@@ -3,9 +3,9 @@
 Counts live in the shared Django cache (Redis in production, the database cache in the embedded
 default), so every web process and every node sees the same numbers. A limit is a fixed window:
 ``limit`` events per ``window_seconds``, windows aligned to the clock, so "try again after" is
-simply the end of the current window. Counting is one atomic step per event: ``cache.add`` makes
-the window's counter if it is missing, then ``cache.incr`` (Redis ``INCR``, or a locked row update
-in :class:`aftersales.core.cache.AtomicDatabaseCache`) adds one.
+simply the end of the current window. Counting is one atomic step per event: on Redis,
+``cache.add`` makes the window's counter if it is missing and ``cache.incr`` (``INCR``) adds one;
+the database cache (:class:`aftersales.core.cache.AtomicDatabaseCache`) does both in one upsert.
 
 When the cache cannot be reached the limiter lets the request through and logs an error: a cache
 outage must not lock every user out of the service.
@@ -75,10 +75,15 @@ def rate_limit_hit(rule: RateLimit, key: str) -> RateDecision:
     # The counter outlives its window by one more window: a request that stalls between reading
     # the clock and counting still finds its counter, and expired windows clean themselves up.
     timeout = 2 * rule.window_seconds
+    # The database cache counts in one statement; any other cache (Redis) adds then increments.
+    count_in_window = getattr(cache, "count_in_window", None)
     for _attempt in range(3):
         try:
-            cache.add(cache_key, 0, timeout)
-            count = int(cache.incr(cache_key))
+            if count_in_window is not None:
+                count = int(count_in_window(cache_key, timeout))
+            else:
+                cache.add(cache_key, 0, timeout)
+                count = int(cache.incr(cache_key))
         except ValueError:
             continue  # the counter vanished between add and incr (expired or culled): again
         except Exception:  # noqa: BLE001 - the cache is down: fail open, loudly
