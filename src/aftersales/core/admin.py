@@ -8,6 +8,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .business_time import (
     CalendarInvalid,
@@ -93,7 +94,15 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             totp_reset(user=user, actor=request.user)  # type: ignore[arg-type]
             for user in queryset
         )
-        self.message_user(request, _("Two-step verification reset for %(count)d user(s).") % {"count": reset})
+        self.message_user(
+            request,
+            ngettext(
+                "Two-step verification reset for %(count)d user.",
+                "Two-step verification reset for %(count)d users.",
+                reset,
+            )
+            % {"count": reset},
+        )
 
 
 @admin.register(Region)
