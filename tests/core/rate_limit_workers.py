@@ -93,7 +93,8 @@ def run_in_processes(
     outcomes: list[Any] = []
     try:
         for _ in workers:
-            outcomes.extend(results.get(timeout=400)  # generous: the test machines are shared)
+            # Generous: the test machines are shared.
+            outcomes.extend(results.get(timeout=400))
     finally:
         for worker in workers:
             worker.join(timeout=30)

@@ -46,7 +46,11 @@ def test_an_expired_token_answers_401_with_the_error_shape():
     with time_machine.travel("2026-12-03 04:00:01Z", tick=False):
         response = client.get("/api/v1/tickets")
     assert response.status_code == 401
-    assert response.json() == {"code": "token_expired", "message": "This API token has expired.", "details": {}}
+    assert response.json() == {
+        "code": "token_expired",
+        "message": "This API token has expired.",
+        "details": {},
+    }
 
 
 def test_a_token_without_expiry_keeps_working():

@@ -53,7 +53,9 @@ def test_the_right_password_works_after_the_lockout_ends():
     with time_machine.travel(NOW, tick=False):
         for i in range(5):
             _sign_in(client, "/login/", user.username, f"guess-{i}")
-        assert not _signed_in(client) and _sign_in(client, "/login/", user.username, PASSWORD).status_code == 200
+        assert (
+            not _signed_in(client) and _sign_in(client, "/login/", user.username, PASSWORD).status_code == 200
+        )
     with time_machine.travel("2026-12-02 04:15:01Z", tick=False):
         assert _sign_in(client, "/login/", user.username, PASSWORD).status_code == 302
     assert _signed_in(client)
@@ -88,7 +90,12 @@ def test_case_and_spaces_do_not_make_a_new_account_to_guess_at():
     user = UserFactory(role=Role.AGENT, username="wang.li@example.com", email="wang.li@example.com")
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     with time_machine.travel(NOW, tick=False):
-        for spelling in ["Wang.Li@example.com", " wang.li@example.com", "WANG.LI@EXAMPLE.COM", "wang.li@Example.com"]:
+        for spelling in [
+            "Wang.Li@example.com",
+            " wang.li@example.com",
+            "WANG.LI@EXAMPLE.COM",
+            "wang.li@Example.com",
+        ]:
             _sign_in(client, "/login/", spelling, "wrong")
         _sign_in(client, "/login/", user.username, "wrong")
         response = _sign_in(client, "/login/", user.username, PASSWORD)
@@ -114,13 +121,19 @@ def test_a_spoofed_forwarded_for_does_not_escape_the_address_lockout(settings):
     users = [UserFactory(role=Role.AGENT) for _ in range(5)]
     with time_machine.travel(NOW, tick=False):
         for i in range(20):
-            client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+            client = Client(
+                HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}"
+            )
             _sign_in(client, "/login/", users[i % 5].username, f"guess-{i}")
-        client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR="192.0.2.1")
+        client = Client(
+            HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR="192.0.2.1"
+        )
         response = _sign_in(client, "/login/", users[0].username, PASSWORD)
         assert "Too many failed sign-in attempts" in response.content.decode()
         # Behind a trusted proxy, the forwarded address is the client: another client is fine.
-        behind_proxy = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.1")
+        behind_proxy = Client(
+            HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.1"
+        )
         assert _sign_in(behind_proxy, "/login/", users[0].username, PASSWORD).status_code == 302
 
 
@@ -134,7 +147,9 @@ def test_a_lockout_is_logged_and_audited_once(caplog):
     assert len(events) == 1
     assert (events[0].object_type, events[0].object_id) == ("core.user", str(user.pk))
     assert events[0].after["reason"] == "account" and events[0].after["address"] == "203.0.113.9"
-    locked = [r for r in caplog.records if r.levelno == logging.WARNING and "sign-in locked" in r.getMessage()]
+    locked = [
+        r for r in caplog.records if r.levelno == logging.WARNING and "sign-in locked" in r.getMessage()
+    ]
     refused = [r for r in caplog.records if "refused while locked" in r.getMessage()]
     assert len(locked) == 1 and len(refused) == 3
 

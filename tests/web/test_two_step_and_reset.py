@@ -214,10 +214,15 @@ def test_a_forgotten_password_is_reset_by_e_mail_end_to_end(smtp):
     form_url = set_password_page.redirect_chain[-1][0]
     done = client.post(form_url, {"new_password1": "a-new-Secret-42", "new_password2": "a-new-Secret-42"})
     assert done.status_code == 302 and done["Location"] == "/password-reset/done/"
-    assert client.post("/login/", {"username": user.username, "password": "a-new-Secret-42"}).status_code == 302
+    assert (
+        client.post("/login/", {"username": user.username, "password": "a-new-Secret-42"}).status_code == 302
+    )
     assert AuditEvent.objects.filter(action="password.reset", object_id=str(user.pk)).exists()
     # the link works once
-    assert "此链接已失效" in Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get(link.group(1), follow=True).content.decode()
+    assert (
+        "此链接已失效"
+        in Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get(link.group(1), follow=True).content.decode()
+    )
 
 
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(smtp):
@@ -231,7 +236,9 @@ def test_reset_requests_are_throttled(smtp, settings):
     UserFactory(role=Role.AGENT, username="qian@example.com", email="qian@example.com")
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     with time_machine.travel("2026-12-02 04:20:00Z", tick=False):
-        statuses = [client.post("/password-reset/", {"email": "qian@example.com"}).status_code for _ in range(5)]
+        statuses = [
+            client.post("/password-reset/", {"email": "qian@example.com"}).status_code for _ in range(5)
+        ]
         refused = client.post("/password-reset/", {"email": "qian@example.com"})
     assert statuses == [302, 302, 302, 200, 200]
     assert "Too many password reset requests" in refused.content.decode()
