@@ -166,3 +166,12 @@ def test_the_password_is_not_checked_during_a_lockout(settings, django_assert_ma
         with django_assert_max_num_queries(2) as captured:  # the two counter reads
             assert authenticate(None, username=user.username, password=PASSWORD) is None
     assert not any("core_user" in query["sql"] for query in captured.captured_queries)
+
+
+def test_attempts_are_counted_before_the_check_so_parallel_guesses_get_only_the_limit():
+    from aftersales.core.login_throttle import login_attempt_begin
+
+    with time_machine.travel(NOW, tick=False):
+        # Ten guesses in flight at once, none of them failed yet: only five are let through.
+        attempts = [login_attempt_begin(username="li@example.com", address="203.0.113.5") for _ in range(10)]
+    assert [attempt.lockout is None for attempt in attempts] == [True] * 5 + [False] * 5

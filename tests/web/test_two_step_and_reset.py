@@ -115,9 +115,12 @@ def test_guessing_codes_locks_the_account_like_guessing_passwords():
     with time_machine.travel(later, tick=False):
         client = Client(HTTP_ACCEPT_LANGUAGE="en")
         client.post("/login/", {"username": user.username, "password": PASSWORD})
-        for guess in range(5):
+        # The right password was attempt 1 of the 5 the account has in the window; 4 wrong codes
+        # use up the rest, and the fourth says so.
+        for guess in range(4):
             response = client.post("/login/code/", {"code": f"{guess:06d}"})
         assert "Too many failed sign-in attempts" in response.content.decode()
+        assert client.get("/login/code/")["Location"] == "/login/"
         # The right password and the right code are both refused until the window ends.
         again = client.post("/login/", {"username": user.username, "password": PASSWORD})
         assert "Too many failed sign-in attempts" in again.content.decode()

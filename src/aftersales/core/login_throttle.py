@@ -3,7 +3,8 @@
 The counting happens in the one authentication backend (``ThrottledModelBackend``), so every
 door that checks a password — the console and portal sign-in, the Django admin, a test client —
 is covered, and a locked account or address is refused *before* its password is checked: a
-guesser learns nothing from attempts made during a lockout. A lockout lasts until the end of
+guesser learns nothing from attempts made during a lockout. An account's attempts are counted
+before the check, so even parallel guesses get at most the limit checked. A lockout lasts until the end of
 the rate-limit window in which it began (``AFTERSALES_LOGIN_WINDOW_SECONDS``); a complete sign-in
 (after the second step, where there is one) clears the account's count, never the address's.
 """
@@ -29,7 +30,7 @@ from django.utils.translation import ngettext
 
 from .client_address import UNKNOWN, client_address
 from .models import AuditEvent, User
-from .rate_limit import RateDecision, RateLimit, rate_limit_hit, rate_limit_peek, rate_limit_reset
+from .rate_limit import RateDecision, RateLimit, rate_limit_hit, rate_limit_peek, rate_limit_reset, window_end
 from .services import audit_record
 
 logger = logging.getLogger("aftersales.security")
@@ -100,16 +101,28 @@ def _lockout(reason: str, decision: RateDecision, *, is_password_reset: bool = F
     )
 
 
-def login_lockout_check(*, username: str, address: str | None) -> LoginLockout | None:
-    """The lockout in force for this account or address, if any (counts nothing)."""
-    account = rate_limit_peek(account_rule(), account_key(username))
-    if account.limit and account.count >= account.limit:
-        return _lockout("account", account)
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One sign-in attempt, counted for its account before the password or code is checked."""
+
+    count: int  # this attempt's number for the account in the current window
+    lockout: LoginLockout | None  # set when the attempt is refused without checking anything
+
+
+def login_attempt_begin(*, username: str, address: str | None) -> LoginAttempt:
+    """Count an attempt for the account first, atomically, then decide: parallel guesses cannot
+    all slip through before their failures are counted — at most the limit are ever checked.
+
+    An address is locked by its failures (successful sign-ins from a shared office address do
+    not count), so it is only read here."""
     if address and address != UNKNOWN:
         by_address = rate_limit_peek(address_rule(), address)
         if by_address.limit and by_address.count >= by_address.limit:
-            return _lockout("address", by_address)
-    return None
+            return LoginAttempt(count=0, lockout=_lockout("address", by_address))
+    account = rate_limit_hit(account_rule(), account_key(username))
+    if account.limit and account.count > account.limit:
+        return LoginAttempt(count=account.count, lockout=_lockout("account", account))
+    return LoginAttempt(count=account.count, lockout=None)
 
 
 @transaction.atomic
@@ -130,12 +143,11 @@ def _audit_lockout(*, reason: str, username: str, address: str | None, until: dt
     )
 
 
-def login_failure_record(*, username: str, address: str | None) -> LoginLockout | None:
-    """Count one failed sign-in (a wrong password or a wrong code); the lockout it starts, if any.
-
-    The failure that reaches a limit is logged and audited once; the ones after it are refused
-    before counting, so they do not reach here."""
-    account = rate_limit_hit(account_rule(), account_key(username))
+def login_attempt_failed(*, username: str, address: str | None, attempt: LoginAttempt) -> LoginLockout | None:
+    """A wrong password or code after ``login_attempt_begin``: count it for the address; the
+    lockout that begins with it, if any, which is logged and audited once."""
+    rule = account_rule()
+    account = RateDecision(count=attempt.count, limit=rule.limit, resets_at=window_end(rule))
     by_address = None
     if address and address != UNKNOWN:
         by_address = rate_limit_hit(address_rule(), address)
@@ -221,12 +233,12 @@ class ThrottledModelBackend(ModelBackend):
             return None
         username = str(username)
         address = client_address(request) if request is not None else None
-        lockout = login_lockout_check(username=username, address=address)
-        if lockout is not None:
-            _refuse(request, lockout, username, address)
+        attempt = login_attempt_begin(username=username, address=address)
+        if attempt.lockout is not None:
+            _refuse(request, attempt.lockout, username, address)
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            lockout = login_failure_record(username=username, address=address)
+            lockout = login_attempt_failed(username=username, address=address, attempt=attempt)
             if lockout is not None and request is not None:
                 setattr(request, REQUEST_ATTRIBUTE, lockout)
         return user

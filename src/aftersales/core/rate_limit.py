@@ -58,6 +58,11 @@ def _window(rule: RateLimit, now: float) -> tuple[int, float]:
     return index, (index + 1) * rule.window_seconds
 
 
+def window_end(rule: RateLimit) -> float:
+    """Epoch seconds at which the current window of ``rule`` ends."""
+    return _window(rule, time.time())[1]
+
+
 def _cache_key(rule: RateLimit, key: str, index: int) -> str:
     # Keys are hashed: they carry user input (e-mail addresses, names) of any length and
     # character set, which memcached-style key rules and Redis memory should not see raw.

@@ -27,8 +27,8 @@ from django.views.decorators.http import require_http_methods
 from aftersales.channels.mail.conf import mail_from, public_url
 from aftersales.core.client_address import client_address
 from aftersales.core.login_throttle import (
-    login_failure_record,
-    login_lockout_check,
+    login_attempt_begin,
+    login_attempt_failed,
     password_reset_completed,
     password_reset_request_check,
 )
@@ -87,7 +87,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
     form = LoginCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         address = client_address(request)
-        lockout = login_lockout_check(username=user.get_username(), address=address)
+        attempt = login_attempt_begin(username=user.get_username(), address=address)
+        lockout = attempt.lockout
         if lockout is None and totp_code_accept(user=user, code=form.cleaned_data["code"]):
             request.session.pop(PENDING_SESSION_KEY, None)
             login(request, user, backend=pending.get("backend") or settings.AUTHENTICATION_BACKENDS[0])
@@ -96,7 +97,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
                 target = reverse(settings.LOGIN_REDIRECT_URL)
             return HttpResponseRedirect(target)
         if lockout is None:
-            lockout = login_failure_record(username=user.get_username(), address=address)
+            lockout = login_attempt_failed(username=user.get_username(), address=address, attempt=attempt)
         if lockout is not None:
             # Locked: the password is asked again once the lockout ends.
             request.session.pop(PENDING_SESSION_KEY, None)
