@@ -14,6 +14,7 @@ from django.core.cache import cache, caches
 from django.db import connection
 from django.test import RequestFactory
 
+from aftersales.core.business_time import default_calendar
 from aftersales.core.cache import AtomicDatabaseCache
 from aftersales.core.client_address import client_address
 from aftersales.core.rate_limit import RateLimit, rate_limit_hit, rate_limit_peek, rate_limit_reset
@@ -188,6 +189,9 @@ def test_two_web_processes_let_no_more_chats_through_than_the_limit(shared_cache
     X-Forwarded-For on every request; no proxy is trusted, so it changes nothing."""
     caches = request.getfixturevalue("redis_cache") if shared_cache == "redis" else django_settings.CACHES
     channel = ChatChannelFactory()
+    # The shipped default calendar must be there before the processes start: after an earlier
+    # test's flush, both would otherwise race to re-create it (that race is not this test's).
+    default_calendar()
     outcomes = run_in_processes(
         "chat-start",
         processes=2,
