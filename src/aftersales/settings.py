@@ -8,6 +8,7 @@ directory and a broker that needs no server.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -273,7 +274,55 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The shared cache holds the rate-limit counters (chat, bot, API, sign-in), so every web process
+# counts together: Redis when AFTERSALES_CACHE_URL names one (redis://host:6379/1), else a table
+# in the database (made by `aftersales migrate`), whose increment is atomic across processes.
+_cache_url = os.environ.get("AFTERSALES_CACHE_URL", "").strip()
+_cache_key_prefix = os.environ.get("AFTERSALES_CACHE_KEY_PREFIX", "aftersales")
+CACHES: dict[str, dict[str, object]]
+if _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": _cache_key_prefix,
+        }
+    }
+elif _cache_url:
+    raise ValueError("AFTERSALES_CACHE_URL must start with redis://, rediss:// or unix://")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "aftersales.core.cache.AtomicDatabaseCache",
+            "LOCATION": "aftersales_cache",
+            "KEY_PREFIX": _cache_key_prefix,
+            # Culling deletes live entries once the table is over MAX_ENTRIES: keep it far above the
+            # number of rate-limit windows alive at once, so counters are never culled early
+            # (expired windows are deleted as counting goes, see core/cache.py).
+            "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
+        }
+    }
+
+# Addresses of the reverse proxies / load balancers in front of the web processes (CIDRs, comma
+# separated). Only a request from one of them has its X-Forwarded-For believed.
+# A typo fails at start-up (ip_network raises ValueError).
+AFTERSALES_TRUSTED_PROXIES = [
+    str(ipaddress.ip_network(entry, strict=False))
+    for entry in os.environ.get("AFTERSALES_TRUSTED_PROXIES", "").replace(",", " ").split()
+]
+
+# Sign-in guessing: failures per account and per client address in a window lock that account or
+# address out until the window ends. Password-reset requests are limited the same way.
+AUTHENTICATION_BACKENDS = ["aftersales.core.login_throttle.ThrottledModelBackend"]
+AFTERSALES_LOGIN_WINDOW_SECONDS = int(os.environ.get("AFTERSALES_LOGIN_WINDOW_SECONDS", "900"))
+AFTERSALES_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("AFTERSALES_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+AFTERSALES_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("AFTERSALES_LOGIN_FAILURES_PER_ADDRESS", "20"))
+AFTERSALES_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("AFTERSALES_PASSWORD_RESETS_PER_HOUR", "5"))
+# Password-reset links stay valid this long (Django's own setting).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("AFTERSALES_PASSWORD_RESET_TIMEOUT", str(3 * 3600)))
+# Account e-mail (password reset) leaves through the mail channel's SMTP (AFTERSALES_SMTP_URL),
+# or lands in DATA_DIR/outbox as .eml files when none is configured.
+EMAIL_BACKEND = "aftersales.channels.mail.account_mail.OutboundMailBackend"
 
 LOGGING = {
     "version": 1,

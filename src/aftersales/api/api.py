@@ -23,7 +23,9 @@ class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         try:
             user = api_token_authenticate(raw=token)
-        except NotAuthenticated:
+        except NotAuthenticated as exc:
+            if exc.code == "token_expired":
+                raise  # 401 that says why, so a client knows to get a new token
             return None
         request.user = user
         return user

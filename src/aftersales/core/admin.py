@@ -4,9 +4,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .business_time import (
     CalendarInvalid,
@@ -20,8 +22,25 @@ from .business_time import (
 from .calendar_models import BusinessCalendar, CalendarOverride, StatutoryDay, StatutoryYear, WorkingHours
 from .calendar_services import calendar_touch, statutory_schedule_parse, statutory_year_import
 from .errors import ValidationFailed
+from .login_throttle import LockoutMessageMixin
 from .models import ApiToken, AuditEvent, Region, Team, User
 from .services import audit_record
+from .two_factor import totp_reset, two_factor_enabled
+
+
+class ThrottledAdminAuthenticationForm(LockoutMessageMixin, AdminAuthenticationForm):
+    """The admin's sign-in: the shared lockout message, and no way around the second step."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if two_factor_enabled(user):
+            raise forms.ValidationError(
+                _("This account uses two-step verification: sign in on the service desk's sign-in page."),
+                code="two_factor_required",
+            )
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 def _field_values(obj: Any) -> dict[str, Any]:
@@ -67,6 +86,23 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         ),
     )
     filter_horizontal = ("regions", "groups", "user_permissions")
+    actions = ["reset_two_factor"]
+
+    @admin.action(description=_("Reset two-step verification (the user sets it up again)"))
+    def reset_two_factor(self, request: HttpRequest, queryset: Any) -> None:
+        reset = sum(
+            totp_reset(user=user, actor=request.user)  # type: ignore[arg-type]
+            for user in queryset
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "Two-step verification reset for %(count)d user.",
+                "Two-step verification reset for %(count)d users.",
+                reset,
+            )
+            % {"count": reset},
+        )
 
 
 @admin.register(Region)
@@ -102,7 +138,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(AuditedModelAdmin):
-    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "is_active")
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "expires_at", "is_active")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
 
 

@@ -192,6 +192,8 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    # None: the token never expires. After this moment it answers 401 like a revoked one.
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -232,6 +234,7 @@ class NumberSequence(models.Model):
         return f"{self.name}={self.value}"
 
 
+from .auth_models import TotpDevice  # noqa: E402  (the second sign-in factor, in its own module)
 from .calendar_models import (  # noqa: E402  (business calendars live in their own module)
     BusinessCalendar,
     CalendarOverride,
@@ -252,6 +255,7 @@ __all__ = [
     "StatutoryDay",
     "StatutoryYear",
     "Team",
+    "TotpDevice",
     "User",
     "WorkingHours",
     "hash_token",

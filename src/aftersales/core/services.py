@@ -9,8 +9,9 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .errors import NotAuthenticated, NotFound
+from .errors import NotAuthenticated, NotFound, ValidationFailed
 from .models import ApiToken, AuditEvent, IdempotencyRecord, NumberSequence, User, hash_token
 
 TOKEN_PREFIX = "as_"  # noqa: S105 - a public prefix that makes leaked tokens easy to spot
@@ -61,12 +62,25 @@ def changed_fields(obj: models.Model, changes: dict[str, Any]) -> tuple[dict[str
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str = "", actor: User | None = None) -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret, which is never stored and shown only now."""
+def api_token_create(
+    *, user: User, name: str = "", actor: User | None = None, expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored and shown only now.
+
+    ``expires_at`` None makes a token that lasts until it is revoked."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed(
+            _("The expiry must be in the future."), details={"expires_at": str(expires_at)}
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw))
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw), expires_at=expires_at
+    )
     audit_record(
-        actor=actor, obj=token, action="api_token.create", after={"user": user.username, "name": name}
+        actor=actor,
+        obj=token,
+        action="api_token.create",
+        after={"user": user.username, "name": name, "expires_at": expires_at},
     )
     return token, raw
 
@@ -90,9 +104,11 @@ def api_token_authenticate(*, raw: str) -> User:
     if not raw or len(raw) > 200:
         raise NotAuthenticated()
     token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw), is_active=True).first()
+    now = timezone.now()
     if token is None or not token.user.is_active:
         raise NotAuthenticated()
-    now = timezone.now()
+    if token.expires_at is not None and token.expires_at <= now:
+        raise NotAuthenticated(_("This API token has expired."), code="token_expired")
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from aftersales.core.client_address import client_address
 from aftersales.core.errors import ApplicationError
+from aftersales.core.rate_limit import RateLimit, rate_limit_exceeded
 from aftersales.customers.services import customer_identify
 
 from .bot import (
@@ -33,23 +34,16 @@ from .models import Article, BotChannel, BotOutcome, BotSession
 from .view_utils import is_customer_user, is_htmx, request_user, use_locale
 
 SESSION_KEY = "kb_bot_session"
-# Abuse limits per client address (kept in the cache, so per web process with the default local
-# cache; a shared cache such as Redis makes them global): questions per minute, and tickets a
-# visitor without a login may open through the bot per hour.
+# Abuse limits per client address (counted in the shared cache, so across every web process):
+# questions per minute, and tickets a visitor without a login may open through the bot per hour.
 ASKS_PER_MINUTE = 30
 VISITOR_HAND_OVERS_PER_HOUR = 3
 
 
 def _over_limit(request: HttpRequest, name: str, limit: int, window: int) -> bool:
     """Count one more event for this client in the window; True when the limit is exceeded."""
-    key = f"kb-bot:{name}:{request.META.get('REMOTE_ADDR') or 'unknown'}"
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count > limit
+    rule = RateLimit(scope=f"kb-bot-{name}", limit=limit, window_seconds=window)
+    return rate_limit_exceeded(rule, client_address(request))
 
 
 def _channel(request: HttpRequest) -> str:

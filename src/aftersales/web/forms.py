@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core.login_throttle import LockoutMessageMixin
 from aftersales.tickets.lifecycle import TicketStatus
 from aftersales.tickets.models import Channel, Priority, TicketMessage, TicketType
 
@@ -22,11 +23,43 @@ def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
     return field
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(LockoutMessageMixin, AuthenticationForm):
     username = forms.CharField(
         label=_("E-mail address"),
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+
+class LoginCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Verification code"),
+        min_length=6,
+        max_length=12,
+        help_text=_("The 6-digit code your authenticator app shows now."),
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": "[0-9 ]*",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(str(self.cleaned_data["code"]).split())
+        if not code.isdigit() or len(code) != 6:
+            raise forms.ValidationError(_("Enter the 6 digits your app shows."))
+        return code
+
+
+class ResetRequestForm(PasswordResetForm):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
 

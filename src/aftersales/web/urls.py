@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    account,
     auth,
     call,
     console,
@@ -18,6 +19,16 @@ urlpatterns = [
     path("", console.home, name="home"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("login/code/", auth.login_code, name="login-code"),
+    path("password-reset/", auth.PasswordResetView.as_view(), name="password-reset"),
+    path("password-reset/sent/", auth.PasswordResetDoneView.as_view(), name="password-reset-sent"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("password-reset/done/", auth.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
+    path("account/two-step/", account.two_step, name="account-two-step"),
     # Agent console
     path("console/", console.queue, name="console"),
     path("console/queue/<slug:name>/", console.queue, name="console-queue"),

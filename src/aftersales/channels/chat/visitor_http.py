@@ -9,19 +9,19 @@ origins a channel lists (and this server itself) may call them.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django.views.decorators.csrf import csrf_exempt
 
+from aftersales.core.client_address import client_address
 from aftersales.core.errors import ApplicationError, NotFound
+from aftersales.core.rate_limit import RateLimit, rate_limit_exceeded
 
 from .conf import chat_setting
 from .models import ChatChannel, Conversation
@@ -37,7 +37,7 @@ def request_language(request: HttpRequest) -> str:
 
 
 def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    return client_address(request)  # X-Forwarded-For only from AFTERSALES_TRUSTED_PROXIES
 
 
 def own_origin(request: HttpRequest) -> str:
@@ -76,12 +76,8 @@ def json_error(
 
 
 def rate_limited(key: str, limit: int, window: int = 60) -> bool:
-    """Fixed-window counter in the cache; True when this request is over ``limit``."""
-    if limit <= 0:
-        return False
-    bucket = f"chat-rate:{key}:{int(time.time() // window)}"
-    count = 1 if cache.add(bucket, 1, window + 5) else cache.incr(bucket)
-    return count > limit
+    """Count one request in the shared rate limiter; True when it is over ``limit``."""
+    return rate_limit_exceeded(RateLimit(scope="chat", limit=limit, window_seconds=window), key)
 
 
 def read_json(request: HttpRequest) -> dict[str, Any]:
