@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from aftersales.core.errors import ValidationFailed
+from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.core.models import User
+from aftersales.core.roles import Capability
 from aftersales.tickets.models import Ticket, TicketType
 from aftersales.tickets.selectors import visible_tickets
 
@@ -207,8 +208,11 @@ def compliance_report(
 ) -> list[ComplianceRow]:
     """Settled promises (met, or breached) falling due in ``[date_from, date_to)``, by group.
 
-    A clock counts as breached if it was ever breached, even if met later.
+    A clock counts as breached if it was ever breached, even if met later. Reports are for those
+    holding ``report.view`` (the web page and the API ask this one question).
     """
+    if not user.can(Capability.REPORT_VIEW):
+        raise PermissionDenied()
     if group_by not in GROUPS:
         raise ValidationFailed(details={"group_by": _("Group by team, region or type.")})
     if target is not None and target not in SlaTarget.values:
