@@ -170,7 +170,10 @@ def list_customers(
 ) -> Any:
     user = _user(request)
     page, next_cursor = customer_search(user=user, q=q, cursor=cursor, limit=limit)
-    return {"items": [customer_out(c, for_customer=user.is_customer) for c in page], "next_cursor": next_cursor}
+    return {
+        "items": [customer_out(c, for_customer=user.is_customer) for c in page],
+        "next_cursor": next_cursor,
+    }
 
 
 @router.post("", response={201: CustomerOut, **ERRORS}, summary="Create a customer")

@@ -53,7 +53,9 @@ def customer_scope_for(user: User) -> Q | None:
         if not team_ids and not region_ids:
             return None  # a supervisor of the whole organisation
         through_tickets = Customer.objects.filter(
-            Q(tickets__team_id__in=team_ids) | Q(tickets__region_id__in=region_ids) | Q(tickets__assignee=user)
+            Q(tickets__team_id__in=team_ids)
+            | Q(tickets__region_id__in=region_ids)
+            | Q(tickets__assignee=user)
         ).values("pk")
         return Q(region_id__in=region_ids) | Q(pk__in=through_tickets)
     if user.role == Role.TECHNICIAN:

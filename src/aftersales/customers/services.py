@@ -36,7 +36,9 @@ def _require(actor: User, capability: str) -> None:
 
 def _require_in_scope(actor: User, *customers: Customer) -> None:
     """A customer outside the actor's scope does not exist for it (404, as for tickets)."""
-    visible = set(visible_customers(actor).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True))
+    visible = set(
+        visible_customers(actor).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True)
+    )
     for customer in customers:
         if customer.pk not in visible:
             raise NotFound(details={"customer": customer.pk})

@@ -138,7 +138,9 @@ def ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[s
         "message_form": extra.pop("message_form", None)
         or MessageForm(
             initial={
-                "kind": TicketMessage.Kind.REPLY if can_reply and not ticket.is_final else TicketMessage.Kind.NOTE
+                "kind": TicketMessage.Kind.REPLY
+                if can_reply and not ticket.is_final
+                else TicketMessage.Kind.NOTE
             }
         ),
         "attachment_form": AttachmentForm(),

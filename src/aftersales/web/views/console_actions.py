@@ -31,8 +31,8 @@ from .common import (
     is_htmx,
     refuse_if_forbidden,
     report_error,
-    report_staff_error,
     report_form_errors,
+    report_staff_error,
     staff_required,
 )
 from .console import ticket_context
