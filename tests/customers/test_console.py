@@ -100,7 +100,9 @@ def test_first_response_report_page_renders_in_both_languages(known_twice, agent
         assert page.status_code == 200
         html = page.content.decode()
         assert 'data-channel="phone"' in html and 'data-channel="email"' in html
-    bad = login(supervisor).get("/console/reports/first-response/", {"from": "2026-05-01", "to": "2026-01-01"})
+    bad = login(supervisor).get(
+        "/console/reports/first-response/", {"from": "2026-05-01", "to": "2026-01-01"}
+    )
     assert bad.status_code == 200 and "flash-error" in bad.content.decode()
 
 
