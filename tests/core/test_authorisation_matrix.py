@@ -18,8 +18,6 @@ builds the organisation once; each request runs in a savepoint that is rolled ba
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -535,10 +533,7 @@ def run_matrix(world: World, role: str, cases: list[Case], *, is_api: bool) -> l
         with transaction.atomic():
             before = database_fingerprint() if check_writes else None
             caller = _client(world, role, is_api=is_api) if case.own_session else client
-            started = time.monotonic()
             response = _request(caller, case, names, is_api=is_api)
-            if os.environ.get("MATRIX_TIMING") and time.monotonic() - started > 0.3:
-                print(f"slow {time.monotonic() - started:.2f}s {case.method} {case.route}")
             after = database_fingerprint() if check_writes else None
             if before is not None and after is not None and case.logged_refusal:
                 before.pop(case.logged_refusal), after.pop(case.logged_refusal)
