@@ -93,12 +93,16 @@ def test_unknown_customer_is_a_404(agent):
 
 
 def test_first_response_report_page_renders_in_both_languages(known_twice, agent):
+    supervisor = UserFactory(role=Role.SUPERVISOR)
+    assert login(agent).get("/console/reports/first-response/").status_code == 403  # reports: report.view
     for language in ("en", "zh-hans"):
-        page = login(agent, language).get("/console/reports/first-response/")
+        page = login(supervisor, language).get("/console/reports/first-response/")
         assert page.status_code == 200
         html = page.content.decode()
         assert 'data-channel="phone"' in html and 'data-channel="email"' in html
-    bad = login(agent).get("/console/reports/first-response/", {"from": "2026-05-01", "to": "2026-01-01"})
+    bad = login(supervisor).get(
+        "/console/reports/first-response/", {"from": "2026-05-01", "to": "2026-01-01"}
+    )
     assert bad.status_code == 200 and "flash-error" in bad.content.decode()
 
 

@@ -12,7 +12,7 @@ from aftersales.customers.identity import normalize_phone, phone_spellings
 from aftersales.customers.models import Customer
 from aftersales.tickets.models import Ticket
 from aftersales.tickets.services import ticket_open, ticket_transition
-from tests.factories import ContactFactory, CustomerFactory, UserFactory
+from tests.factories import ContactFactory, CustomerFactory, RegionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -198,10 +198,14 @@ def test_a_call_about_an_open_ticket_is_recorded_on_it_with_the_notes(agent, adm
 
 def test_a_call_cannot_be_recorded_on_a_ticket_the_agent_cannot_see_or_that_is_closed(admin_user):
     technician = UserFactory(role="technician")
+    # A supervisor of one region takes calls but does not see a ticket outside it.
+    supervisor = UserFactory(role="supervisor")
+    supervisor.regions.set([RegionFactory()])
     ticket = ticket_open(actor=admin_user, customer=CustomerFactory(), subject="别人的工单")
     data = {"phone": "13812345678", "attach_to": ticket.number, "type": "repair", "priority": "normal"}
-    response = login(technician).post("/console/call/", data)
+    response = login(supervisor).post("/console/call/", data)
     assert (response.status_code, "flash-error" in response.content.decode()) == (200, True)
+    assert login(technician).post("/console/call/", data).status_code == 403  # not the phone desk
     assert not CallRecord.objects.exists()
     ticket_transition(ticket=ticket, actor=admin_user, to_status="cancelled")
     response = login(admin_user).post("/console/call/", data)

@@ -37,6 +37,11 @@ def technician(db) -> User:
 
 
 @pytest.fixture
+def supervisor(db) -> User:
+    return UserFactory(role=Role.SUPERVISOR)
+
+
+@pytest.fixture
 def customer(db):
     return CustomerFactory()
 

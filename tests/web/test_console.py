@@ -350,11 +350,12 @@ def test_the_at_risk_queue_lists_open_tickets_soonest_due_first_with_badges(logi
     assert "sla-breached" in later
 
 
-def test_sla_compliance_report_page(login, agent):
-    response = login(agent, "zh-hans").get("/console/reports/sla/", {"group_by": "type"})
+def test_sla_compliance_report_page(login, agent, supervisor):
+    assert login(agent).get("/console/reports/sla/").status_code == 403  # reports need report.view
+    response = login(supervisor, "zh-hans").get("/console/reports/sla/", {"group_by": "type"})
     assert response.status_code == 200
     assert "时效达成率" in response.content.decode()
-    bad = login(agent).get("/console/reports/sla/", {"group_by": "planet", "from": "yesterday"})
+    bad = login(supervisor).get("/console/reports/sla/", {"group_by": "planet", "from": "yesterday"})
     assert bad.status_code == 200 and "flash-error" in bad.content.decode()
 
 

@@ -85,9 +85,9 @@ class CustomerOut(Schema):
     name: str
     phone: str
     email: str
-    value_tier: str
+    value_tier: str | None = Field(description="staff only; null for the customer's own login")
     region: RefOut | None
-    notes: str
+    notes: str | None = Field(description="staff only; null for the customer's own login")
     version: int
     created_at: dt.datetime
     merged_into: int | None
@@ -117,7 +117,9 @@ def _user(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
 
 
-def customer_out(customer: Customer) -> dict:
+def customer_out(customer: Customer, *, for_customer: bool = False) -> dict:
+    """``for_customer``: the customer reading its own record sees neither how the organisation
+    ranks it (value tier) nor what staff noted about it."""
     region = customer.region
     return {
         "id": customer.pk,
@@ -126,11 +128,11 @@ def customer_out(customer: Customer) -> dict:
         "name": customer.name,
         "phone": customer.phone,
         "email": customer.email,
-        "value_tier": customer.value_tier,
+        "value_tier": None if for_customer else customer.value_tier,
         "region": None
         if region is None
         else {"id": region.pk, "code": region.code, "name": region.display_name},
-        "notes": customer.notes,
+        "notes": None if for_customer else customer.notes,
         "version": customer.version,
         "created_at": customer.created_at,
         "merged_into": customer.merged_into_id,
@@ -175,8 +177,12 @@ def list_customers(
     cursor: Text100 | None = None,
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
-    page, next_cursor = customer_search(user=_user(request), q=q, cursor=cursor, limit=limit)
-    return {"items": [customer_out(c) for c in page], "next_cursor": next_cursor}
+    user = _user(request)
+    page, next_cursor = customer_search(user=user, q=q, cursor=cursor, limit=limit)
+    return {
+        "items": [customer_out(c, for_customer=user.is_customer) for c in page],
+        "next_cursor": next_cursor,
+    }
 
 
 @router.post("", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
@@ -196,8 +202,10 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
 
 @router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Read a customer")
 def read_customer(request: HttpRequest, customer_id: int = Path(..., gt=0, lt=2**62)) -> Any:
+    user = _user(request)
     return customer_out(
-        customer_with_identities(customer_get_for_user(user=_user(request), customer_id=customer_id))
+        customer_with_identities(customer_get_for_user(user=user, customer_id=customer_id)),
+        for_customer=user.is_customer,
     )
 
 

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, Q, QuerySet
 
 from aftersales.core.errors import NotFound
-from aftersales.core.models import User
+from aftersales.core.models import Region, User
 from aftersales.core.paging import keyset_page
-from aftersales.core.roles import Capability
+from aftersales.core.roles import Capability, Role
 
 from .identity import normalize_email, normalize_openid, normalize_phone, phone_spellings
 from .models import Contact, ContactIdentity, Customer, IdentityKind
@@ -15,13 +15,62 @@ from .models import Contact, ContactIdentity, Customer, IdentityKind
 MAX_DUPLICATES = 20
 
 
+def region_with_descendants(region_ids: list[int]) -> set[int]:
+    """The given regions and every region below them (the table is small: areas, cities)."""
+    if not region_ids:
+        return set()
+    children: dict[int | None, list[int]] = {}
+    for region_id, parent_id in Region.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(region_id)
+    found: set[int] = set()
+    stack = list(region_ids)
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def customer_scope_for(user: User) -> Q | None:
+    """A filter for the customers ``user`` may see; ``None`` means every customer.
+
+    The ticket scope seen from the customer (``tickets.selectors.ticket_scope_for``): a supervisor
+    of some teams or regions sees the customers of those regions and of the tickets it sees; a
+    technician only the customers of the jobs assigned to it. Tickets sit in a higher layer, so
+    they are reached through the reverse relation ``tickets`` rather than imported.
+    """
+    if not user.is_active or not user.can(Capability.CUSTOMER_VIEW):
+        return Q(pk__in=[])
+    if user.is_superuser or user.role in (Role.ADMIN, Role.AGENT, Role.PARTS_CLERK):
+        return None
+    if user.role == Role.SUPERVISOR:
+        team_ids = list(user.teams.values_list("id", flat=True)) + list(
+            user.led_teams.values_list("id", flat=True)
+        )
+        region_ids = region_with_descendants(list(user.regions.values_list("id", flat=True)))
+        if not team_ids and not region_ids:
+            return None  # a supervisor of the whole organisation
+        through_tickets = Customer.objects.filter(
+            Q(tickets__team_id__in=team_ids)
+            | Q(tickets__region_id__in=region_ids)
+            | Q(tickets__assignee=user)
+        ).values("pk")
+        return Q(region_id__in=region_ids) | Q(pk__in=through_tickets)
+    if user.role == Role.TECHNICIAN:
+        return Q(pk__in=Customer.objects.filter(tickets__assignee=user).values("pk"))
+    return Q(pk__in=[])
+
+
 def visible_customers(user: User) -> QuerySet[Customer]:
-    if user.can(Capability.CUSTOMER_VIEW):
-        return Customer.objects.all()
-    contact = getattr(user, "contact", None)
-    if user.is_customer and contact is not None:
+    if user.is_customer:
+        contact = getattr(user, "contact", None)
+        if contact is None or not user.is_active:
+            return Customer.objects.none()
         return Customer.objects.filter(pk=contact.customer_id)
-    return Customer.objects.none()
+    scope = customer_scope_for(user)
+    return Customer.objects.all() if scope is None else Customer.objects.filter(scope)
 
 
 def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
@@ -146,9 +195,11 @@ def _identity_keys_of(customer: Customer) -> set[tuple[str, str]]:
 
 def customer_possible_duplicates(*, user: User, customer: Customer) -> list[DuplicateCandidate]:
     """Other (unmerged) customers that may be the same: a shared e-mail address, phone number or
-    WeChat openid (normalised), or the same name in the same region. Staff only."""
+    WeChat openid (normalised), or the same name in the same region. Staff only, and only
+    candidates within the user's scope (a duplicate outside it is not revealed)."""
     if not user.can(Capability.CUSTOMER_VIEW):
         return []
+    scope = customer_scope_for(user)
     keys = _identity_keys_of(customer)
     found: dict[int, DuplicateCandidate] = {}
 
@@ -204,4 +255,7 @@ def customer_possible_duplicates(*, user: User, customer: Customer) -> list[Dupl
             .order_by("id")[:MAX_DUPLICATES]
         ):
             note(other, "name_region")
+    if scope is not None and found:
+        allowed = set(Customer.objects.filter(scope, pk__in=list(found)).values_list("pk", flat=True))
+        found = {pk: candidate for pk, candidate in found.items() if pk in allowed}
     return sorted(found.values(), key=lambda c: c.customer.pk)[:MAX_DUPLICATES]

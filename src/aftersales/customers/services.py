@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
+from aftersales.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from aftersales.core.events import publish
 from aftersales.core.models import Region, User
 from aftersales.core.roles import Capability, Role
@@ -20,6 +20,7 @@ from aftersales.core.services import audit_record, next_number
 from .events import CustomersMerged, CustomerTierChanged
 from .identity import normalize_email, normalize_openid, normalize_phone, phone_spellings
 from .models import Address, Contact, ContactIdentity, Customer, IdentityKind, ValueTier
+from .selectors import visible_customers
 
 CUSTOMER_EDITABLE = ("name", "kind", "phone", "email", "value_tier", "region", "notes")
 
@@ -31,6 +32,16 @@ def format_customer_code(value: int) -> str:
 def _require(actor: User, capability: str) -> None:
     if not actor.can(capability):
         raise PermissionDenied()
+
+
+def _require_in_scope(actor: User, *customers: Customer) -> None:
+    """A customer outside the actor's scope does not exist for it (404, as for tickets)."""
+    visible = set(
+        visible_customers(actor).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True)
+    )
+    for customer in customers:
+        if customer.pk not in visible:
+            raise NotFound(details={"customer": customer.pk})
 
 
 def _validate_customer_fields(values: dict[str, Any]) -> None:
@@ -96,6 +107,7 @@ def customer_update(
     *, customer: Customer, actor: User, changes: dict[str, Any], expected_version: int | None = None
 ) -> Customer:
     _require(actor, Capability.CUSTOMER_EDIT)
+    _require_in_scope(actor, customer)
     if customer.merged_into_id is not None:
         raise Conflict(_("This customer was merged into another one."), details={"customer": customer.code})
     unknown = set(changes) - set(CUSTOMER_EDITABLE)
@@ -144,6 +156,7 @@ def contact_add(
 ) -> Contact:
     if actor is not None:
         _require(actor, Capability.CUSTOMER_EDIT)
+        _require_in_scope(actor, customer)
     if not name.strip():
         raise ValidationFailed(details={"name": _("A name is required.")})
     contact = Contact.objects.create(
@@ -190,6 +203,7 @@ def address_add(
 ) -> Address:
     if actor is not None:
         _require(actor, Capability.CUSTOMER_EDIT)
+        _require_in_scope(actor, customer)
     if not line.strip():
         raise ValidationFailed(details={"line": _("An address is required.")})
     if latitude is not None and not -90 <= latitude <= 90:
@@ -435,6 +449,7 @@ def customer_merge(*, actor: User, source: Customer, target: Customer) -> Custom
     """
     if not can_merge_customers(actor):
         raise PermissionDenied()
+    _require_in_scope(actor, target, source)
     if source.pk == target.pk:
         raise ValidationFailed(details={"source_id": _("A customer cannot be merged into itself.")})
     # Lock both rows in id order (two merges of the same pair cannot deadlock) and re-read them.

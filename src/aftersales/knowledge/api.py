@@ -34,6 +34,7 @@ from aftersales.core.api_schemas import (
 )
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.models import User
+from aftersales.core.roles import public_name
 
 from . import selectors, services
 from .downloads import edition_html_response, edition_pdf_response
@@ -247,19 +248,27 @@ def _user(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
 
 
-def _name(user: User | None) -> str | None:
-    return str(user) if user is not None else None
+def _name(user: User | None, reader: User) -> str | None:
+    if user is None:
+        return None
+    return str(user) if _is_staff_reader(reader) else public_name(user)
 
 
-def version_summary_out(version: ArticleVersion) -> dict[str, Any]:
+def _is_staff_reader(reader: User) -> bool:
+    return bool(reader.is_active and (reader.is_staff_member or reader.is_superuser))
+
+
+def version_summary_out(reader: User, version: ArticleVersion) -> dict[str, Any]:
+    """A customer reads the published text, not the writers' logins or their notes to each other."""
+    staff = _is_staff_reader(reader)
     return {
         "id": version.pk,
         "number": version.number,
         "status": version.status,
         "title": version.title,
-        "change_note": version.change_note,
-        "author": _name(version.author),
-        "reviewer": _name(version.reviewer),
+        "change_note": version.change_note if staff else "",
+        "author": _name(version.author, reader),
+        "reviewer": _name(version.reviewer, reader),
         "created_at": version.created_at,
         "submitted_at": version.submitted_at,
         "reviewed_at": version.reviewed_at,
@@ -269,12 +278,12 @@ def version_summary_out(version: ArticleVersion) -> dict[str, Any]:
     }
 
 
-def version_out(version: ArticleVersion) -> dict[str, Any]:
+def version_out(reader: User, version: ArticleVersion) -> dict[str, Any]:
     return {
-        **version_summary_out(version),
+        **version_summary_out(reader, version),
         "summary": version.summary,
         "body": version.body,
-        "review_note": version.review_note,
+        "review_note": version.review_note if _is_staff_reader(reader) else "",
         "updated_at": version.updated_at,
     }
 
@@ -291,7 +300,7 @@ def category_out(category: Category | None) -> dict[str, Any] | None:
     }
 
 
-def article_out(article: Article) -> dict[str, Any]:
+def article_out(reader: User, article: Article) -> dict[str, Any]:
     live = article.published_version
     title = (
         live.title
@@ -308,7 +317,7 @@ def article_out(article: Article) -> dict[str, Any]:
         "tags": [tag.name for tag in article.tags.all()],
         "product_models": [model.code for model in article.product_models.all()],
         "title": title,
-        "published_version": version_out(live) if live else None,
+        "published_version": version_out(reader, live) if live else None,
         "helpful_count": article.helpful_count,
         "not_helpful_count": article.not_helpful_count,
         "view_count": article.view_count,
@@ -334,14 +343,14 @@ def _category(category_id: int | None) -> Category | None:
     return category
 
 
-def edition_out(edition: ManualEdition) -> dict[str, Any]:
+def edition_out(reader: User, edition: ManualEdition) -> dict[str, Any]:
     base = f"/api/v1/kb/editions/{edition.pk}"
     return {
         "id": edition.pk,
         "number": edition.number,
         "label": edition.label,
         "published_at": edition.published_at,
-        "published_by": _name(edition.published_by),
+        "published_by": _name(edition.published_by, reader),
         "changes": edition.changes,
         "article_versions": edition.article_versions,
         "html_url": f"{base}/html",
@@ -439,7 +448,9 @@ def create_article(request: HttpRequest, payload: ArticleIn) -> Any:
         audience=payload.audience,
         translation_of=translation_of,
     )
-    return Status(201, article_out(selectors.article_get_for_user(user=user, article_id=article.pk)))
+    return Status(
+        201, article_out(_user(request), selectors.article_get_for_user(user=user, article_id=article.pk))
+    )
 
 
 @router.get(
@@ -451,12 +462,14 @@ def read_article_by_key(request: HttpRequest, locale: LocaleIn, key: Text120) ->
     article = Article.objects.filter(locale=locale, key=key).values_list("pk", flat=True).first()
     if article is None:
         raise NotFound()
-    return article_out(selectors.article_get_for_user(user=_user(request), article_id=article))
+    return article_out(
+        _user(request), selectors.article_get_for_user(user=_user(request), article_id=article)
+    )
 
 
 @router.get("/articles/{article_id}", response={200: ArticleOut, **ERRORS}, summary="Read an article")
 def read_article(request: HttpRequest, article_id: int = Id) -> Any:
-    return article_out(_article(request, article_id))
+    return article_out(_user(request), _article(request, article_id))
 
 
 @router.patch("/articles/{article_id}", response={200: ArticleOut, **ERRORS}, summary="Classify an article")
@@ -469,14 +482,14 @@ def patch_article(request: HttpRequest, payload: ArticlePatchIn, article_id: int
     elif payload.category is not None:
         kwargs["category"] = _category(payload.category)
     services.article_update(actor=user, article=article, **kwargs)
-    return article_out(selectors.article_get_for_user(user=user, article_id=article.pk))
+    return article_out(_user(request), selectors.article_get_for_user(user=user, article_id=article.pk))
 
 
 @router.get("/articles/{article_id}/versions", response={200: VersionListOut, **ERRORS}, summary="Versions")
 def list_versions(request: HttpRequest, article_id: int = Id) -> Any:
     article = _article(request, article_id)
     versions = selectors.article_versions(user=_user(request), article=article)
-    return {"items": [version_summary_out(version) for version in versions]}
+    return {"items": [version_summary_out(_user(request), version) for version in versions]}
 
 
 @router.get(
@@ -484,7 +497,7 @@ def list_versions(request: HttpRequest, article_id: int = Id) -> Any:
 )
 def read_version(request: HttpRequest, article_id: int = Id, number: int = Number) -> Any:
     article = _article(request, article_id)
-    return version_out(_version(request, article, number))
+    return version_out(_user(request), _version(request, article, number))
 
 
 @router.put(
@@ -503,7 +516,7 @@ def save_draft(request: HttpRequest, payload: DraftIn, article_id: int = Id) -> 
         change_note=payload.change_note,
         expected_updated_at=payload.expected_updated_at,
     )
-    return version_out(version)
+    return version_out(_user(request), version)
 
 
 @router.post(
@@ -514,7 +527,8 @@ def save_draft(request: HttpRequest, payload: DraftIn, article_id: int = Id) -> 
 def submit_version(request: HttpRequest, article_id: int = Id, number: int = Number) -> Any:
     article = _article(request, article_id)
     return version_out(
-        services.version_submit(actor=_user(request), version=_version(request, article, number))
+        _user(request),
+        services.version_submit(actor=_user(request), version=_version(request, article, number)),
     )
 
 
@@ -530,7 +544,7 @@ def publish_version(
     version = services.version_publish(
         actor=_user(request), version=_version(request, article, number), effective_at=payload.effective_at
     )
-    return version_out(version)
+    return version_out(_user(request), version)
 
 
 @router.post(
@@ -543,7 +557,7 @@ def reject_version(
     version = services.version_reject(
         actor=_user(request), version=_version(request, article, number), note=payload.note
     )
-    return version_out(version)
+    return version_out(_user(request), version)
 
 
 @router.post(
@@ -554,14 +568,16 @@ def reject_version(
 def rollback_article(request: HttpRequest, payload: RollbackIn, article_id: int = Id) -> Any:
     article = _article(request, article_id)
     target = _version(request, article, payload.to_version)
-    return version_out(services.article_rollback(actor=_user(request), article=article, to_version=target))
+    return version_out(
+        _user(request), services.article_rollback(actor=_user(request), article=article, to_version=target)
+    )
 
 
 @router.post("/articles/{article_id}/unpublish", response={200: ArticleOut, **ERRORS}, summary="Take offline")
 def unpublish_article(request: HttpRequest, article_id: int = Id) -> Any:
     user = _user(request)
     article = services.article_unpublish(actor=user, article=_article(request, article_id))
-    return article_out(selectors.article_get_for_user(user=user, article_id=article.pk))
+    return article_out(_user(request), selectors.article_get_for_user(user=user, article_id=article.pk))
 
 
 @router.get(
@@ -641,7 +657,11 @@ def read_manual(request: HttpRequest, slug: Text80) -> Any:
 )
 def list_editions(request: HttpRequest, slug: Text80) -> Any:
     manual = selectors.manual_get_for_user(user=_user(request), slug=slug)
-    return {"items": [edition_out(edition) for edition in selectors.editions_for_manual(manual=manual)]}
+    return {
+        "items": [
+            edition_out(_user(request), edition) for edition in selectors.editions_for_manual(manual=manual)
+        ]
+    }
 
 
 @router.post(
@@ -653,7 +673,7 @@ def publish_edition(request: HttpRequest, payload: EditionIn, slug: Text80) -> A
     user = _user(request)
     manual = selectors.manual_get_for_user(user=user, slug=slug)
     edition = services.manual_publish_edition(actor=user, manual=manual, label=payload.label)
-    return Status(201, edition_out(edition))
+    return Status(201, edition_out(_user(request), edition))
 
 
 _FILE_DOCS = {

@@ -143,7 +143,7 @@ def report(
     target: TargetIn | None = None,
 ) -> Any:
     user = _staff(request)
-    if not user.can(Capability.AUDIT_VIEW):
+    if not user.can(Capability.REPORT_VIEW):
         raise PermissionDenied()
     rows = compliance_report(
         user=user, group_by=group_by, date_from=date_from, date_to=date_to, target=target

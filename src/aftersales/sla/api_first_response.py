@@ -53,7 +53,7 @@ def first_response(
     team: int | None = Query(None, gt=0, lt=2**62),
 ) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
-    if not (user.is_staff_member or user.is_superuser) or not user.can(Capability.AUDIT_VIEW):
+    if not user.can(Capability.REPORT_VIEW):
         raise PermissionDenied()
     report = first_response_report(user=user, since=since, until=until, team_id=team)
     items = [

@@ -33,8 +33,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.core import business_time
-from aftersales.core.errors import ValidationFailed
+from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.core.models import BusinessCalendar, User
+from aftersales.core.roles import Capability
 from aftersales.tickets.models import Channel
 from aftersales.tickets.selectors import visible_tickets
 
@@ -127,7 +128,10 @@ def first_response_report(
     """First response by channel for the tickets ``user`` may see opened in ``[since, until)``.
 
     Three queries (tickets, their first-response clocks, the active policies) and the calendars.
+    Only for those holding ``report.view``.
     """
+    if not user.can(Capability.REPORT_VIEW):
+        raise PermissionDenied()
     now = now or timezone.now()
     since, until = _period(since, until, now)
     tickets = visible_tickets(user).filter(created_at__gte=since, created_at__lt=until)

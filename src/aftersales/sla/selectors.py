@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from aftersales.core.errors import ValidationFailed
+from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.core.models import User
+from aftersales.core.roles import Capability
 from aftersales.tickets.models import Ticket, TicketType
 from aftersales.tickets.selectors import visible_tickets
 
@@ -208,8 +209,11 @@ def compliance_report(
     """Settled promises (met, or breached) falling due in ``[date_from, date_to)``, by group.
 
     A clock counts as breached if it was ever breached, even if met later. Tickets merged into
-    another are left out: the case is counted once, on the ticket it continued in.
+    another are left out: the case is counted once, on the ticket it continued in. Reports are for
+    those holding ``report.view`` (the web page and the API ask this one question).
     """
+    if not user.can(Capability.REPORT_VIEW):
+        raise PermissionDenied()
     if group_by not in GROUPS:
         raise ValidationFailed(details={"group_by": _("Group by team, region or type.")})
     if target is not None and target not in SlaTarget.values:

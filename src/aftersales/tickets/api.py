@@ -93,7 +93,7 @@ def _parse_if_match(request: HttpRequest) -> int | None:
 
 def _detail(number: str, user: User) -> dict:
     ticket = ticket_get_for_user(number=number, user=user, for_detail=True)
-    return ticket_out(ticket)
+    return ticket_out(ticket, for_customer=user.is_customer)
 
 
 @router.post("", response={201: TicketOut, **ERRORS}, summary="Open a ticket")
@@ -133,7 +133,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
         )
         # The answer is built from the ticket just written: no second read of what we already hold.
         tags = sorted({name.strip() for name in payload.tags if name.strip()})
-        body = ticket_out(ticket, tags=tags)
+        body = ticket_out(ticket, tags=tags, for_customer=user.is_customer)
         if as_json:  # kept for replays, so it must be plain JSON
             body = TicketOut.model_validate(body).model_dump(mode="json")
         return 201, body
@@ -183,8 +183,12 @@ def list_tickets(
         tag=tag,
         q=q,
     )
-    page = ticket_list_for_user(user=_user(request), filters=filters, cursor=cursor, limit=limit)
-    return {"items": [ticket_list_item_out(t) for t in page.items], "next_cursor": page.next_cursor}
+    user = _user(request)
+    page = ticket_list_for_user(user=user, filters=filters, cursor=cursor, limit=limit)
+    return {
+        "items": [ticket_list_item_out(t, for_customer=user.is_customer) for t in page.items],
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.get("/{number}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
@@ -257,7 +261,10 @@ def list_messages(
         messages = [m for m in messages if m.pk > after]
     page = messages[:limit]
     next_cursor = encode_cursor(page[-1].pk) if len(messages) > limit else None
-    return {"items": [message_out(m, ticket.number) for m in page], "next_cursor": next_cursor}
+    return {
+        "items": [message_out(m, ticket.number, for_customer=user.is_customer) for m in page],
+        "next_cursor": next_cursor,
+    }
 
 
 @router.post(
@@ -273,16 +280,19 @@ def add_message(request: HttpRequest, number: str, payload: MessageIn) -> Any:
         kind=payload.kind,
         channel="api" if not user.is_customer else "",
     )
-    return Status(201, message_out(message, ticket.number))
+    return Status(201, message_out(message, ticket.number, for_customer=user.is_customer))
 
 
 @router.get(
     "/{number}/timeline", response={200: TimelineOut, **ERRORS}, summary="Stage changes with durations"
 )
 def timeline(request: HttpRequest, number: str) -> Any:
-    ticket = ticket_get_for_user(number=number, user=_user(request))
+    user = _user(request)
+    ticket = ticket_get_for_user(number=number, user=user)
     return {
-        "items": [status_change_out(c) for c in ticket_status_history(ticket=ticket)],
+        "items": [
+            status_change_out(c, for_customer=user.is_customer) for c in ticket_status_history(ticket=ticket)
+        ],
         "next_cursor": None,
     }
 

@@ -14,6 +14,7 @@ from ninja import Path, Query, Router, Schema
 
 from aftersales.core.api_schemas import ERROR_RESPONSES, Text100
 from aftersales.core.models import User
+from aftersales.core.roles import public_name
 from aftersales.customers.selectors import customer_get_for_user
 
 from .schemas import ChannelIn
@@ -81,7 +82,9 @@ def customer_history(
                 },
                 "message_kind": message.kind if message else None,
                 "from_customer": message.is_from_customer if message else None,
-                "author": str(message.author) if message and message.author_id else None,
+                "author": (public_name(message.author) if user.is_customer else str(message.author))
+                if message and message.author_id
+                else None,
                 "excerpt": item.excerpt,
             }
         )

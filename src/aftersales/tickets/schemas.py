@@ -19,6 +19,8 @@ from aftersales.core.api_schemas import (
     Text20000,
     UserRefOut,
 )
+from aftersales.core.models import User
+from aftersales.core.roles import public_name
 
 from .lifecycle import TicketStatus, allowed_targets
 from .models import Ticket, TicketMessage, TicketStatusChange
@@ -98,7 +100,7 @@ class CustomerRefOut(Schema):
     id: int
     code: str
     name: str
-    value_tier: str
+    value_tier: str | None = Field(description="staff only; null for a customer's own login")
 
 
 class ProductRefOut(Schema):
@@ -120,7 +122,7 @@ class TicketOut(Schema):
     status: str
     version: int
     customer: CustomerRefOut
-    customer_tier: str
+    customer_tier: str | None = Field(description="staff only; null for a customer's own login")
     contact_id: int | None
     installed_product: ProductRefOut | None
     region: RefOut | None
@@ -212,10 +214,15 @@ class TimelineOut(Schema):
     next_cursor: str | None
 
 
-def user_ref(user: object) -> dict | None:
+def user_ref(user: object, *, for_customer: bool = False) -> dict | None:
+    """A user as the API shows it. A customer sees the staff member's display name only: a login
+    name is often the person's work e-mail address, which is not the customer's to know."""
     if user is None:
         return None
-    return {"id": user.pk, "username": user.username, "name": str(user)}  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    if for_customer and not user.is_customer:
+        return {"id": user.pk, "username": "", "name": public_name(user)}
+    return {"id": user.pk, "username": user.username, "name": str(user)}
 
 
 def ref(obj: object) -> dict | None:
@@ -224,16 +231,17 @@ def ref(obj: object) -> dict | None:
     return {"id": obj.pk, "code": obj.code, "name": obj.display_name}  # type: ignore[attr-defined]
 
 
-def customer_ref(customer: Any) -> dict:
+def customer_ref(customer: Any, *, for_customer: bool = False) -> dict:
     return {
         "id": customer.pk,
         "code": customer.code,
         "name": customer.name,
-        "value_tier": customer.value_tier,
+        # The value tier (high value, core, potential) is how the organisation ranks the customer.
+        "value_tier": None if for_customer else customer.value_tier,
     }
 
 
-def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
+def ticket_out(ticket: Ticket, *, tags: list[str] | None = None, for_customer: bool = False) -> dict:
     product = ticket.installed_product
     return {
         "number": ticket.number,
@@ -244,8 +252,8 @@ def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
         "priority": ticket.priority,
         "status": ticket.status,
         "version": ticket.version,
-        "customer": customer_ref(ticket.customer),
-        "customer_tier": ticket.customer_tier,
+        "customer": customer_ref(ticket.customer, for_customer=for_customer),
+        "customer_tier": None if for_customer else ticket.customer_tier,
         "contact_id": ticket.contact_id,
         "installed_product": None
         if product is None
@@ -259,7 +267,7 @@ def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
         },
         "region": ref(ticket.region),
         "team": ref(ticket.team),
-        "assignee": user_ref(ticket.assignee),
+        "assignee": user_ref(ticket.assignee, for_customer=for_customer),
         "tags": tags if tags is not None else sorted(tag.name for tag in ticket.tags.all()),
         "merged_into": ticket.merged_into.number if ticket.merged_into_id and ticket.merged_into else None,
         "close_reason": ticket.close_reason,
@@ -277,7 +285,7 @@ def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
     }
 
 
-def ticket_list_item_out(ticket: Ticket) -> dict:
+def ticket_list_item_out(ticket: Ticket, *, for_customer: bool = False) -> dict:
     return {
         "number": ticket.number,
         "subject": ticket.subject,
@@ -286,20 +294,20 @@ def ticket_list_item_out(ticket: Ticket) -> dict:
         "priority": ticket.priority,
         "status": ticket.status,
         "version": ticket.version,
-        "customer": customer_ref(ticket.customer),
+        "customer": customer_ref(ticket.customer, for_customer=for_customer),
         "team": ref(ticket.team),
-        "assignee": user_ref(ticket.assignee),
+        "assignee": user_ref(ticket.assignee, for_customer=for_customer),
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
     }
 
 
-def message_out(message: TicketMessage, ticket_number: str) -> dict:
+def message_out(message: TicketMessage, ticket_number: str, *, for_customer: bool = False) -> dict:
     return {
         "id": message.pk,
         "kind": message.kind,
         "body": message.body,
-        "author": user_ref(message.author),
+        "author": user_ref(message.author, for_customer=for_customer),
         "is_from_customer": message.is_from_customer,
         "channel": message.channel,
         "created_at": message.created_at,
@@ -312,18 +320,23 @@ def message_out(message: TicketMessage, ticket_number: str) -> dict:
                 "url": f"/api/v1/tickets/{ticket_number}/attachments/{a.pk}",
             }
             for a in message.attachments.all()
+            if not (for_customer and a.is_internal)
         ],
     }
 
 
-def status_change_out(change: TicketStatusChange) -> dict:
+def status_change_out(change: TicketStatusChange, *, for_customer: bool = False) -> dict:
+    # A note on a stage change is written by staff for staff ("customer difficult, escalate");
+    # a customer sees its own notes (a withdrawal's reason) but not theirs.
+    actor = change.actor
+    note_hidden = for_customer and not (actor is not None and actor.is_customer)
     return {
         "from_status": change.from_status,
         "to_status": change.to_status,
         "occurred_at": change.occurred_at,
         "from_stage_seconds": change.from_stage_seconds,
-        "actor": user_ref(change.actor),
-        "note": change.note,
+        "actor": user_ref(actor, for_customer=for_customer),
+        "note": "" if note_hidden else change.note,
     }
 
 

@@ -8,32 +8,15 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from aftersales.core.errors import NotFound
-from aftersales.core.models import Region, User
+from aftersales.core.models import User
 from aftersales.core.paging import keyset_page
 from aftersales.core.roles import Capability, Role
+from aftersales.customers.selectors import region_with_descendants
 
 from .models import Attachment, Ticket, TicketMessage, TicketStatusChange
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
-
-
-def region_with_descendants(region_ids: list[int]) -> set[int]:
-    """The given regions and every region below them (the table is small: areas, cities)."""
-    if not region_ids:
-        return set()
-    children: dict[int | None, list[int]] = {}
-    for region_id, parent_id in Region.objects.values_list("id", "parent_id"):
-        children.setdefault(parent_id, []).append(region_id)
-    found: set[int] = set()
-    stack = list(region_ids)
-    while stack:
-        current = stack.pop()
-        if current in found:
-            continue
-        found.add(current)
-        stack.extend(children.get(current, []))
-    return found
 
 
 def ticket_scope_for(user: User) -> Q | None:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from aftersales.core.errors import PayloadTooLarge, PermissionDenied, UnsupportedMediaType, ValidationFailed
 from aftersales.core.events import publish
 from aftersales.core.models import User
-from aftersales.core.roles import Capability
+from aftersales.core.roles import Capability, Role
 from aftersales.core.services import audit_record
 
 from ..errors import TicketClosed
@@ -95,7 +95,11 @@ def _check_may_write(ticket: Ticket, actor: User, kind: str) -> None:
         raise PermissionDenied()
     if kind == TicketMessage.Kind.NOTE and not actor.can(Capability.TICKET_INTERNAL_NOTE):
         raise PermissionDenied()
-    if actor.role == "technician" and ticket.assignee_id != actor.pk:
+    # Replies and public files reach the customer (the parts clerk writes internal notes only);
+    # system events are written by services on behalf of whoever acted.
+    if kind == TicketMessage.Kind.REPLY and not actor.can(Capability.TICKET_REPLY):
+        raise PermissionDenied()
+    if actor.role == Role.TECHNICIAN and ticket.assignee_id != actor.pk:
         raise PermissionDenied()
 
 

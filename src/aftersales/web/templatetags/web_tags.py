@@ -6,6 +6,8 @@ from typing import Any
 
 from django import template
 
+from aftersales.core.roles import public_name as _public_name
+
 from ..selectors import can_see_admin as _can_see_admin
 
 register = template.Library()
@@ -14,6 +16,18 @@ register = template.Library()
 @register.filter
 def can_see_admin(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and _can_see_admin(user)
+
+
+@register.filter
+def can(user: Any, capability: str) -> bool:
+    """``{% if user|can:"report.view" %}``: hide what the role may not use (the view refuses it too)."""
+    return bool(getattr(user, "is_authenticated", False)) and user.can(capability)
+
+
+@register.filter
+def public_name(user: Any) -> str:
+    """A staff member as a customer may see it: display name, never the login."""
+    return _public_name(user)
 
 
 @register.filter

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,11 +15,20 @@ from aftersales.channels.phone.forms import CallDetailsForm, recorded_on_message
 from aftersales.channels.phone.selectors import caller_find, caller_open_tickets, caller_recent_calls
 from aftersales.channels.phone.services import call_log_on_ticket, phone_call_log_with_record
 from aftersales.core.errors import ApplicationError
+from aftersales.core.roles import Capability
 from aftersales.customers.models import Customer
 
 from .. import selectors
 from ..forms import PhoneCallForm
 from .common import current_user, report_error, staff_required
+
+
+def _require_phone_desk(request: HttpRequest) -> None:
+    """Taking calls is desk work (opening tickets for customers); the caller lookup shows a
+    customer's contacts and tickets by phone number, so it is not for technicians or the parts
+    clerk either."""
+    if not current_user(request).can(Capability.TICKET_CREATE_FOR_CUSTOMER):
+        raise DjangoPermissionDenied
 
 
 def _caller_context(request: HttpRequest, customer: Customer | None, phone: str) -> dict[str, Any]:
@@ -38,6 +48,7 @@ def _caller_context(request: HttpRequest, customer: Customer | None, phone: str)
 @require_GET
 def lookup(request: HttpRequest) -> HttpResponse:
     """HTMX: as the agent types the number, show who is calling (or the new-customer fields)."""
+    _require_phone_desk(request)
     phone = request.GET.get("phone", "").strip()[:32]
     customer = caller_find(phone=phone) if phone else None
     context = _caller_context(request, customer, phone)
@@ -49,6 +60,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def log_call(request: HttpRequest) -> HttpResponse:
+    _require_phone_desk(request)
     user = current_user(request)
     form = PhoneCallForm(request.POST or None)
     call_form = CallDetailsForm(request.POST or None)

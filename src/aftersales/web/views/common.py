@@ -70,6 +70,18 @@ def fetch_or_404(fetch: Callable[[], R]) -> R:
         raise DjangoPermissionDenied(str(exc.message)) from exc
 
 
+def refuse_if_forbidden(error: ApplicationError) -> None:
+    """On the console a refusal is not a message on the page: the answer is 403, as on the API.
+    (The portal keeps a message: there a refusal is a page gone stale, e.g. the desk moved on.)"""
+    if isinstance(error, PermissionDenied):
+        raise DjangoPermissionDenied(str(error.message)) from error
+
+
+def report_staff_error(request: HttpRequest, error: ApplicationError) -> None:
+    refuse_if_forbidden(error)
+    report_error(request, error)
+
+
 def report_error(request: HttpRequest, error: ApplicationError) -> None:
     for index, line in enumerate(error_lines(error)):
         if index == 0:

@@ -121,6 +121,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[s
         staff=staff,
     )
     product = ticket.installed_product
+    can_reply = user.can(Capability.TICKET_REPLY)
     context: dict[str, Any] = {
         "nav": "queues",
         "ticket": ticket,
@@ -131,11 +132,16 @@ def ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[s
         "can_edit": can_edit,
         "can_merge": user.can(Capability.TICKET_MERGE) and not ticket.is_final,
         "can_note": user.can(Capability.TICKET_INTERNAL_NOTE),
+        "can_reply": can_reply,
         "is_open_for_replies": not ticket.is_final,
         "edit_form": edit_form,
         "message_form": extra.pop("message_form", None)
         or MessageForm(
-            initial={"kind": TicketMessage.Kind.NOTE if ticket.is_final else TicketMessage.Kind.REPLY}
+            initial={
+                "kind": TicketMessage.Kind.REPLY
+                if can_reply and not ticket.is_final
+                else TicketMessage.Kind.NOTE
+            }
         ),
         "attachment_form": AttachmentForm(),
         "number_form": TicketNumberForm(),

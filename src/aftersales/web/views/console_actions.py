@@ -29,8 +29,10 @@ from .common import (
     fetch_or_404,
     form_error_lines,
     is_htmx,
+    refuse_if_forbidden,
     report_error,
     report_form_errors,
+    report_staff_error,
     staff_required,
 )
 from .console import ticket_context
@@ -63,6 +65,7 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
             )
         except ApplicationError as exc:
+            refuse_if_forbidden(exc)
             error_messages = error_lines(exc)
         else:
             form = MessageForm(initial={"kind": form.cleaned_data["kind"]})
@@ -94,7 +97,7 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
         )
     except ApplicationError as exc:
-        report_error(request, exc)
+        report_staff_error(request, exc)
     else:
         messages.success(
             request, _("Status changed to “%(status)s”.") % {"status": status_label(ticket.status)}
@@ -127,7 +130,7 @@ def edit(request: HttpRequest, number: str) -> HttpResponse:
             ticket=ticket, actor=current_user(request), changes=changes, expected_version=data["version"]
         )
     except ApplicationError as exc:
-        report_error(request, exc)
+        report_staff_error(request, exc)
     else:
         messages.success(request, _("The ticket was saved."))
     return _back(ticket)
@@ -149,7 +152,7 @@ def upload(request: HttpRequest, number: str) -> HttpResponse:
             is_internal=form.cleaned_data["is_internal"],
         )
     except ApplicationError as exc:
-        report_error(request, exc)
+        report_staff_error(request, exc)
     else:
         messages.success(request, _("The file was attached."))
     return _back(ticket)
@@ -180,7 +183,7 @@ def merge(request: HttpRequest, number: str) -> HttpResponse:
     try:
         ticket_merge(source=ticket, target=target, actor=current_user(request))
     except ApplicationError as exc:
-        report_error(request, exc)
+        report_staff_error(request, exc)
         return _back(ticket)
     messages.success(request, _("%(source)s was merged into this ticket.") % {"source": ticket.number})
     return _back(target)
@@ -196,7 +199,7 @@ def link(request: HttpRequest, number: str) -> HttpResponse:
     try:
         ticket_link(ticket=ticket, other=other, actor=current_user(request))
     except ApplicationError as exc:
-        report_error(request, exc)
+        report_staff_error(request, exc)
     else:
         messages.success(request, _("Linked to %(number)s.") % {"number": other.number})
     return _back(ticket)

@@ -28,7 +28,7 @@ from aftersales.tickets.selectors_history import (
 )
 
 from ..customer_presenters import channel_label, history_rows, identities_by_channel
-from .common import current_user, fetch_or_404, report_error, staff_required
+from .common import current_user, fetch_or_404, report_staff_error, staff_required
 
 HISTORY_PAGE = 20
 
@@ -97,7 +97,7 @@ def customer_merge_confirm(request: HttpRequest, code: str) -> HttpResponse:
         try:
             customer_merge(actor=user, source=source, target=target)
         except ApplicationError as exc:
-            report_error(request, exc)
+            report_staff_error(request, exc)
         else:
             messages.success(
                 request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from aftersales.core.errors import ApplicationError
+from aftersales.core.roles import Capability
 from aftersales.sla.models import SlaTarget
 from aftersales.sla.selectors import compliance_report
 
@@ -29,6 +31,8 @@ def _date(value: str | None, default: dt.date) -> dt.date:
 @staff_required
 @require_GET
 def sla_compliance(request: HttpRequest) -> HttpResponse:
+    if not current_user(request).can(Capability.REPORT_VIEW):
+        raise DjangoPermissionDenied
     today = timezone.localdate()
     date_from = _date(request.GET.get("from"), today - dt.timedelta(days=30))
     date_to = _date(request.GET.get("to"), today)

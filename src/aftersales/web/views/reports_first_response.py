@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from aftersales.core.errors import ApplicationError
+from aftersales.core.roles import Capability
 from aftersales.sla.first_response import FirstResponseReport, first_response_report
 
 from .. import selectors
@@ -28,6 +30,8 @@ def _team(value: str | None) -> int | None:
 @staff_required
 @require_GET
 def first_response(request: HttpRequest) -> HttpResponse:
+    if not current_user(request).can(Capability.REPORT_VIEW):
+        raise DjangoPermissionDenied
     today = timezone.localdate()
     date_from = _date(request.GET.get("from"), today - dt.timedelta(days=30))
     date_to = _date(request.GET.get("to"), today)
