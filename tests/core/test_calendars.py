@@ -278,3 +278,33 @@ def test_a_deleted_default_calendar_is_recreated_so_tickets_can_still_be_opened(
     assert AuditEvent.objects.filter(object_type="core.businesscalendar", object_id=str(calendar.pk)).exists()
     monday_ten = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)  # 10:00 Beijing
     assert engine_for(calendar).add(monday_ten, 3600) == dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_recreating_the_default_calendar_at_once_all_get_it():
+    import threading
+
+    from django.db import connection
+
+    BusinessCalendar.objects.filter(code="standard").delete()
+    start = threading.Barrier(4)
+    codes: list[str] = []
+    errors: list[BaseException] = []
+
+    def recreate() -> None:
+        try:
+            start.wait()
+            codes.append(default_calendar().code)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=recreate) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert codes == ["standard"] * 4
+    assert BusinessCalendar.objects.filter(code="standard").count() == 1

@@ -34,7 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core import checks
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -476,11 +476,16 @@ def default_calendar() -> BusinessCalendar:
     from .calendar_services import calendar_create
 
     logging.getLogger(__name__).warning("the default business calendar was missing; recreating it")
-    return calendar_create(
-        code=DEFAULT_CALENDAR_CODE,
-        name="标准工作日",
-        name_en="Standard working days",
-        actor=None,
-        follows_statutory_holidays=True,
-        weekly_hours={weekday: [(dt.time(9), dt.time(18))] for weekday in range(5)},
-    )
+    try:
+        return calendar_create(
+            code=DEFAULT_CALENDAR_CODE,
+            name="标准工作日",
+            name_en="Standard working days",
+            actor=None,
+            follows_statutory_holidays=True,
+            weekly_hours={weekday: [(dt.time(9), dt.time(18))] for weekday in range(5)},
+        )
+    except (IntegrityError, ValidationFailed):
+        # Another process recreated it at the same moment (calendar_create's savepoint rolled
+        # back only our attempt): use theirs.
+        return BusinessCalendar.objects.get(code=DEFAULT_CALENDAR_CODE)
