@@ -12,14 +12,17 @@ import time_machine
 from django.utils import timezone
 
 from aftersales.channels.mail.models import OutboundEmail, OutboundStatus
-from aftersales.channels.mail.services import inbound_ingest, outbound_send, outbound_send_due
-from aftersales.channels.mail.services.outbound import MAX_ATTEMPTS, build_message
+from aftersales.channels.mail.services import inbound_ingest, outbound_due_for_sending, outbound_send
+from aftersales.channels.mail.services.outbound import MAX_ATTEMPTS, build_message, sending_lease
 from aftersales.tickets.lifecycle import TicketStatus
 from aftersales.tickets.services import ticket_add_message, ticket_open, ticket_transition
 from tests.factories import ContactFactory, CustomerFactory
+from tests.mail.conftest import Recorder
 from tests.mail.test_intake import mail
 
 pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2026, 9, 21, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -136,20 +139,23 @@ def test_smtp_down_then_up_delivers_each_message_exactly_once(customer, agent, s
     assert len(ids) == 3
 
     # The server is down: connection refused, every row stays queued with a back-off.
-    assert outbound_send_due() == {"sent": 0, "retry": 3, "failed": 0, "skipped": 0}
+    assert [outbound_send(outbound_id=i) for i in ids] == ["retry"] * 3
     rows = list(OutboundEmail.objects.order_by("id"))
     assert {row.status for row in rows} == {OutboundStatus.QUEUED}
     assert all(row.attempts == 1 and "Connection refused" in row.last_error for row in rows)
     assert all(row.next_attempt_at > timezone.now() for row in rows)
-    assert outbound_send_due() == {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}  # not due yet
+    assert outbound_due_for_sending() == []  # not due yet
     message_ids = [row.message_id for row in rows]
 
     smtp_server.start()
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2), tick=True):
-        assert outbound_send_due() == {"sent": 3, "retry": 0, "failed": 0, "skipped": 0}
-        assert outbound_send_due() == {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
-        for outbound_id in ids:
-            assert outbound_send(outbound_id=outbound_id) == "skipped"
+    # Each row's retry task is queued for its back-off time; past that plus a lease, the broker
+    # may have lost it and the sweep hands the rows to the queue again.
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=4), tick=True):
+        assert sorted(outbound_due_for_sending()) == ids
+        assert outbound_due_for_sending() == []  # stamped: the next sweep leaves them alone
+        assert [outbound_send(outbound_id=i) for i in ids] == ["sent"] * 3
+        # The original retry tasks arriving late are no-ops.
+        assert [outbound_send(outbound_id=i) for i in ids] == ["skipped"] * 3
 
     received = smtp_server.recorder.messages
     assert len(received) == 3
@@ -186,15 +192,138 @@ def test_a_message_failing_too_often_is_marked_failed(customer, agent, settings,
     assert receipt.status == OutboundStatus.FAILED and receipt.attempts == MAX_ATTEMPTS
 
 
-def test_a_row_left_sending_by_a_crashed_worker_is_sent_later(customer, agent):
-    ticket = open_ticket(customer, agent)
-    receipt = OutboundEmail.objects.get(ticket=ticket)
-    OutboundEmail.objects.filter(pk=receipt.pk).update(
-        status=OutboundStatus.SENDING, claimed_at=timezone.now() - dt.timedelta(hours=1), attempts=1
-    )
-    assert outbound_send_due()["sent"] == 1
+def test_a_row_left_sending_by_a_killed_worker_is_sent_again_once_its_lease_ends(
+    customer, agent, settings, smtp_server
+):
+    settings.AFTERSALES_SMTP_URL = f"{smtp_server.url}?timeout=10"
+    smtp_server.start()
+    lease = sending_lease()
+    assert lease == dt.timedelta(seconds=60)  # 3 × the SMTP timeout + 30 s
+    with time_machine.travel(START, tick=False) as clock:
+        ticket = open_ticket(customer, agent)
+        receipt = OutboundEmail.objects.get(ticket=ticket)
+        # A worker claimed the row and was killed before the SMTP transaction ended.
+        OutboundEmail.objects.filter(pk=receipt.pk).update(
+            status=OutboundStatus.SENDING, claimed_at=START, attempts=1
+        )
+        clock.shift(lease - dt.timedelta(seconds=1))
+        # Within the lease the holder may still be alive: neither a task nor the sweep takes it.
+        assert outbound_send(outbound_id=receipt.pk) == "skipped"
+        assert outbound_due_for_sending() == []
+        clock.shift(dt.timedelta(seconds=2))
+        assert outbound_due_for_sending() == [receipt.pk]
+        receipt.refresh_from_db()
+        assert (receipt.status, receipt.next_attempt_at) == (OutboundStatus.QUEUED, timezone.now())
+        assert outbound_send(outbound_id=receipt.pk) == "sent"
+        assert outbound_send(outbound_id=receipt.pk) == "skipped"
     receipt.refresh_from_db()
     assert receipt.status == OutboundStatus.SENT and receipt.attempts == 2
+    assert len(smtp_server.recorder.messages) == 1
+
+
+class Refusing(Recorder):
+    """An SMTP server answering ``rcpt``/``data`` with a fixed reply (greylisting: 450 at RCPT)."""
+
+    def __init__(self, rcpt: str = "", data: str = ""):
+        super().__init__()
+        self.rcpt_reply, self.data_reply = rcpt, data
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.data_reply:
+            return self.data_reply
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize(
+    ("rcpt", "data", "expected"),
+    [
+        ("450 4.2.0 Greylisted, please try again later", "", "retry"),
+        ("451 4.7.1 Try again later", "", "retry"),
+        ("550 5.1.1 No such user", "", "failed"),
+        ("", "451 4.3.0 Temporary local problem", "retry"),
+        ("", "554 5.7.1 Message refused", "failed"),
+    ],
+)
+def test_a_temporary_smtp_refusal_retries_and_a_permanent_one_fails(
+    customer, agent, settings, smtp_server, rcpt, data, expected
+):
+    refusing = Refusing(rcpt=rcpt, data=data)
+    smtp_server.recorder = refusing
+    settings.AFTERSALES_SMTP_URL = smtp_server.url
+    smtp_server.start()
+    with time_machine.travel(START, tick=False) as clock:
+        receipt = OutboundEmail.objects.get(ticket=open_ticket(customer, agent))
+        assert outbound_send(outbound_id=receipt.pk) == expected
+        receipt.refresh_from_db()
+        assert (rcpt or data).split()[0] in receipt.last_error
+        if expected == "failed":
+            assert (receipt.status, receipt.attempts) == (OutboundStatus.FAILED, 1)
+            return
+        assert receipt.status == OutboundStatus.QUEUED
+        assert receipt.next_attempt_at == START + dt.timedelta(seconds=60)
+        # The greylisting ends; the retry after the back-off goes through, once.
+        refusing.rcpt_reply = refusing.data_reply = ""
+        clock.shift(dt.timedelta(seconds=60))
+        assert outbound_send(outbound_id=receipt.pk) == "sent"
+    assert len(refusing.messages) == 1
+    receipt.refresh_from_db()
+    assert (receipt.status, receipt.attempts) == (OutboundStatus.SENT, 2)
+
+
+def test_a_redelivered_task_takes_an_abandoned_row_itself_after_the_lease(customer, agent):
+    with time_machine.travel(START, tick=False) as clock:
+        ticket = open_ticket(customer, agent)
+        receipt = OutboundEmail.objects.get(ticket=ticket)
+        OutboundEmail.objects.filter(pk=receipt.pk).update(
+            status=OutboundStatus.SENDING, claimed_at=START, attempts=1
+        )
+        clock.shift(sending_lease() + dt.timedelta(seconds=1))
+        assert outbound_send(outbound_id=receipt.pk) == "sent"
+    receipt.refresh_from_db()
+    assert (receipt.status, receipt.attempts) == (OutboundStatus.SENT, 2)
+
+
+def test_the_sweep_passes_over_rows_whose_own_task_is_probably_still_queued(customer, agent):
+    with time_machine.travel(START, tick=False) as clock:
+        ticket = open_ticket(customer, agent)
+        receipt = OutboundEmail.objects.get(ticket=ticket)
+        clock.shift(sending_lease() - dt.timedelta(seconds=1))
+        assert outbound_due_for_sending() == []  # queued less than a lease ago
+        clock.shift(dt.timedelta(seconds=2))
+        # The broker lost the task (Redis restarted empty): the sweep hands the row over again.
+        assert outbound_due_for_sending() == [receipt.pk]
+        assert outbound_due_for_sending() == []
+        # The lost task and the sweep's task may both run: one sends, the other finds it sent.
+        assert [outbound_send(outbound_id=receipt.pk) for _ in range(2)] == ["sent", "skipped"]
+
+
+def test_the_sweep_task_queues_one_send_per_row_in_chunks_and_re_enqueues_itself(
+    customer, agent, settings, smtp_server
+):
+    from aftersales.celery import app
+    from aftersales.channels.mail.tasks import send_due
+
+    settings.AFTERSALES_SMTP_URL = smtp_server.url
+    smtp_server.start()
+    with time_machine.travel(START, tick=False) as clock:
+        for i in range(5):
+            open_ticket(customer, agent, subject=f"request {i}")
+        clock.shift(dt.timedelta(minutes=5))  # every task was lost with the broker's queue
+        settings.CELERY_TASK_ALWAYS_EAGER = True
+        app.conf.task_always_eager = True
+        try:
+            # The first step hands over 2 rows and queues the next step, … until a step is short.
+            assert send_due(chunk=2) == 2
+        finally:
+            app.conf.task_always_eager = False
+    assert OutboundEmail.objects.filter(status=OutboundStatus.SENT).count() == 5
+    assert len(smtp_server.recorder.messages) == 5
 
 
 def test_notification_is_queued_on_commit_only(customer, agent, django_capture_on_commit_callbacks):

@@ -19,7 +19,7 @@ from aftersales.channels.webhooks.services import (
     webhook_delivery_attempt,
     webhook_delivery_retry_now,
 )
-from aftersales.channels.webhooks.services.outbound import MAX_ATTEMPTS, RETRY_DELAYS
+from aftersales.channels.webhooks.services.outbound import MAX_ATTEMPTS, RETRY_DELAYS, _lease
 from aftersales.channels.webhooks.tasks import retry_due
 from aftersales.core.errors import Conflict, PermissionDenied
 from aftersales.tickets.services import ticket_add_message, ticket_open, ticket_transition, ticket_update
@@ -240,3 +240,39 @@ def test_workers_racing_for_one_delivery_post_it_once(admin_user, receiver):
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
     assert results.count("delivered") >= 1
+
+
+def test_the_retry_sweep_leaves_new_deliveries_to_their_own_task_for_a_lease(admin_user, receiver):
+    WebhookEndpointFactory(url=receiver.url)
+    with time_machine.travel(START, tick=False) as clock:
+        open_ticket(admin_user)
+        delivery = WebhookDelivery.objects.get()
+        # Its deliver task was queued on commit: the sweep does not queue a second one.
+        clock.shift(_lease() - dt.timedelta(seconds=1))
+        assert webhook_deliveries_due() == []
+        assert retry_due() == 0
+        # A lease later it is still pending: the broker lost the task (Redis restarted empty).
+        clock.shift(dt.timedelta(seconds=2))
+        assert webhook_deliveries_due() == [delivery.pk]
+        # Both the lost task (had it survived) and the sweep's may run: one posts.
+        assert webhook_delivery_attempt(delivery_id=delivery.pk) == "delivered"
+        assert webhook_delivery_attempt(delivery_id=delivery.pk) == "delivered"
+    assert len(receiver.requests) == 1
+
+
+def test_the_retry_sweep_works_in_chunks_and_re_enqueues_itself(admin_user, receiver, settings):
+    from aftersales.celery import app
+
+    WebhookEndpointFactory(url=receiver.url)
+    with time_machine.travel(START, tick=False) as clock:
+        for _ in range(5):
+            open_ticket(admin_user)
+        clock.shift(dt.timedelta(minutes=5))  # every deliver task was lost with the broker's queue
+        settings.CELERY_TASK_ALWAYS_EAGER = True
+        app.conf.task_always_eager = True
+        try:
+            assert retry_due(chunk=2) == 2  # the rest went to the steps it queued
+        finally:
+            app.conf.task_always_eager = False
+    assert WebhookDelivery.objects.filter(status="delivered").count() == 5
+    assert len(receiver.requests) == 5

@@ -6,7 +6,8 @@ from celery import shared_task
 
 from .imap import mailboxes_poll
 from .models import InboundEmail, InboundStatus, Mailbox, OutboundEmail, OutboundStatus
-from .services import inbound_process_pending, outbound_send, outbound_send_due
+from .services import inbound_process_pending, outbound_due_for_sending, outbound_send
+from .services.outbound import SWEEP_CHUNK
 
 
 @shared_task(name="mail.send_outbound", acks_late=True, ignore_result=True)
@@ -21,9 +22,19 @@ def send_outbound(outbound_id: int) -> str:
 
 
 @shared_task(name="mail.send_due", acks_late=True, ignore_result=True)
-def send_due() -> dict[str, int]:
-    """The beat's resend sweep: mail queued while SMTP or the broker was down goes out later."""
-    return outbound_send_due()
+def send_due(chunk: int = SWEEP_CHUNK) -> int:
+    """The resend sweep (beat, every minute): mail queued while SMTP or the broker was down.
+
+    It sends nothing itself: it hands one ``mail.send_outbound`` per row to the queue, a chunk at
+    a time, and queues its own next step while a chunk comes back full, so a backlog after the
+    broker lost its queue drains at the workers' pace rather than 200 rows a minute.
+    """
+    ids = outbound_due_for_sending(chunk=chunk)
+    for outbound_id in ids:
+        send_outbound.apply_async(kwargs={"outbound_id": outbound_id})
+    if len(ids) >= chunk:
+        send_due.apply_async(kwargs={"chunk": chunk})
+    return len(ids)
 
 
 @shared_task(name="mail.poll_mailboxes", acks_late=True, ignore_result=True)

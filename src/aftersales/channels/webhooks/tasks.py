@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from .services import webhook_deliveries_due, webhook_delivery_attempt
+from .services.outbound import SWEEP_CHUNK
 from .services.retention import webhook_logs_purge
 
 
@@ -15,11 +16,17 @@ def deliver(delivery_id: int) -> str:
 
 
 @shared_task(name="webhooks.retry_due", acks_late=True, ignore_result=True)
-def retry_due(batch: int = 200) -> int:
-    """Queue an attempt for every due delivery (the beat runs it every minute)."""
-    ids = webhook_deliveries_due(limit=batch)
+def retry_due(chunk: int = SWEEP_CHUNK, after_id: int = 0) -> int:
+    """Queue an attempt for every delivery nobody is looking after (the beat runs it every minute).
+
+    A chunk at a time, in id order: while a chunk comes back full the sweep queues its own next
+    step from the last id, so a backlog (the broker lost its queue) drains at the workers' pace.
+    """
+    ids = webhook_deliveries_due(limit=chunk, after_id=after_id)
     for delivery_id in ids:
         deliver.delay(delivery_id=delivery_id)
+    if len(ids) >= chunk:
+        retry_due.apply_async(kwargs={"chunk": chunk, "after_id": ids[-1]})
     return len(ids)
 
 

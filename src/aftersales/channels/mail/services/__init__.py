@@ -9,7 +9,7 @@ from .intake import (
     inbound_process_pending,
     inbound_reimport,
 )
-from .outbound import outbound_queue, outbound_send, outbound_send_due
+from .outbound import outbound_due_for_sending, outbound_queue, outbound_send
 
 __all__ = [
     "IntakeResult",
@@ -21,5 +21,5 @@ __all__ = [
     "inbound_reimport",
     "outbound_queue",
     "outbound_send",
-    "outbound_send_due",
+    "outbound_due_for_sending",
 ]

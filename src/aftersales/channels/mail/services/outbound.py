@@ -2,8 +2,10 @@
 
 Exactly once: a worker claims a row with a compare-and-set (queued → sending, attempts + 1); only
 the claimant talks to the SMTP server, with the row's Message-ID generated once at queue time;
-the row is marked sent after the SMTP transaction. A failure puts the row back to queued with an
-exponential back-off, so mail written while the SMTP server is down goes out when it is back.
+the row is marked sent after the SMTP transaction. A temporary failure (no connection, any 4xx)
+puts the row back to queued with an exponential back-off, so mail written while the SMTP server is
+down or greylisting goes out later; a 5xx answer fails it for good. A claim is a lease: a row whose
+worker died is claimed again once the lease has run out.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from types import TracebackType
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -36,7 +38,11 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 FIRST_RETRY_SECONDS = 60
 MAX_RETRY_SECONDS = 3600
-STALE_SENDING = dt.timedelta(minutes=15)
+# The sending lease is SMTP timeout × 3 + this margin (see ``sending_lease``).
+LEASE_MARGIN_SECONDS = 30
+SMTP_TIMEOUT_WITHOUT_SERVER = 10.0  # writing an .eml file: the lease is then 60 s
+# Rows the resend sweep hands to the queue per step; it re-enqueues itself while a step is full.
+SWEEP_CHUNK = 100
 MAX_REFERENCES = 20
 
 
@@ -254,15 +260,56 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1)))
 
 
+def sending_lease() -> dt.timedelta:
+    """How long a claim holds a row: three SMTP timeouts (connect, commands, data) plus a margin.
+
+    A worker killed mid-send leaves its row ``sending``; once the lease has run out the row may be
+    claimed again (by its task if redelivered, else by the sweep), so it goes out within about a
+    minute or two rather than waiting for an operator. A live worker finishes well within it.
+    """
+    config = conf.smtp_config()
+    timeout = config.timeout if config is not None else SMTP_TIMEOUT_WITHOUT_SERVER
+    return dt.timedelta(seconds=timeout * 3 + LEASE_MARGIN_SECONDS)
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    """5xx is a final answer; 4xx (greylisting, a full mailbox, a busy server) and no answer retry.
+
+    ``SMTPRecipientsRefused`` carries a code per recipient: the mail fails for good only if every
+    recipient got a 5xx. Authentication failures stay temporary: they are ours to fix, and every
+    queued e-mail should go out once the credentials are right.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return bool(codes) and all(500 <= int(code) < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return False
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= int(exc.smtp_code) < 600
+    return False
+
+
 def outbound_send(*, outbound_id: int) -> str:
-    """Deliver one queued e-mail if it is due and nobody else holds it: "sent", "retry", "failed" or "skipped"."""
+    """Deliver one queued e-mail if it is due and nobody else holds it: "sent", "retry", "failed" or "skipped".
+
+    The claim is a compare-and-set: from ``queued`` (due), or from ``sending`` whose lease ran out
+    (its worker died). The outcome is recorded only by the holder of this attempt.
+    """
     now = timezone.now()
-    claimed = OutboundEmail.objects.filter(
-        pk=outbound_id, status=OutboundStatus.QUEUED, next_attempt_at__lte=now
-    ).update(status=OutboundStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    claimed = (
+        OutboundEmail.objects.filter(pk=outbound_id)
+        .filter(
+            Q(status=OutboundStatus.QUEUED, next_attempt_at__lte=now)
+            | Q(status=OutboundStatus.SENDING, claimed_at__lt=now - sending_lease())
+        )
+        .update(status=OutboundStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    )
     if claimed != 1:
         return "skipped"
     outbound = OutboundEmail.objects.select_related("ticket").get(pk=outbound_id)
+    held = OutboundEmail.objects.filter(
+        pk=outbound_id, status=OutboundStatus.SENDING, attempts=outbound.attempts
+    )
     try:
         deliver(
             build_message(outbound),
@@ -272,14 +319,14 @@ def outbound_send(*, outbound_id: int) -> str:
         )
     except (OSError, smtplib.SMTPException, ssl.SSLError, ValueError) as exc:
         error = f"{exc.__class__.__name__}: {exc}"[:2000]
-        permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or outbound.attempts >= MAX_ATTEMPTS
+        permanent = _is_permanent(exc) or outbound.attempts >= MAX_ATTEMPTS
         values: dict[str, object] = {"last_error": error, "claimed_at": None}
         if permanent:
             values["status"] = OutboundStatus.FAILED
         else:
             values["status"] = OutboundStatus.QUEUED
             values["next_attempt_at"] = timezone.now() + _backoff(outbound.attempts)
-        OutboundEmail.objects.filter(pk=outbound_id, status=OutboundStatus.SENDING).update(**values)
+        held.update(**values)
         logger.warning("e-mail %s not delivered (attempt %s): %s", outbound_id, outbound.attempts, error)
         if permanent:
             with transaction.atomic():
@@ -287,27 +334,36 @@ def outbound_send(*, outbound_id: int) -> str:
             return "failed"
         return "retry"
     with transaction.atomic():
-        OutboundEmail.objects.filter(pk=outbound_id, status=OutboundStatus.SENDING).update(
-            status=OutboundStatus.SENT, sent_at=timezone.now(), last_error="", claimed_at=None
-        )
+        held.update(status=OutboundStatus.SENT, sent_at=timezone.now(), last_error="", claimed_at=None)
         audit_record(
             actor=None, obj=outbound, action="mail.outbound.sent", after={"attempts": outbound.attempts}
         )
     return "sent"
 
 
-def outbound_send_due(*, batch: int = 200) -> dict[str, int]:
-    """The resend sweep: deliver every queued e-mail that is due; free rows a crashed worker held."""
+def outbound_due_for_sending(*, chunk: int = SWEEP_CHUNK) -> list[int]:
+    """The resend sweep's step: pick up to ``chunk`` e-mails nobody is looking after; return their ids.
+
+    Picked: queued rows due for at least a lease (a younger row's own task is probably still in
+    the queue) and rows whose sending lease ran out (a dead worker). They are stamped
+    ``next_attempt_at = now`` as they are picked, so the next step, and the next sweep, pass over
+    them for a lease while their send tasks run. The caller enqueues one send per id; sending stays
+    a compare-and-set, so a row whose old task and new task both run is still sent once.
+    """
     now = timezone.now()
-    OutboundEmail.objects.filter(status=OutboundStatus.SENDING, claimed_at__lt=now - STALE_SENDING).update(
-        status=OutboundStatus.QUEUED, claimed_at=None
-    )
-    ids = list(
-        OutboundEmail.objects.filter(status=OutboundStatus.QUEUED, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:batch]
-    )
-    counts: dict[str, int] = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
-    for outbound_id in ids:
-        counts[outbound_send(outbound_id=outbound_id)] += 1
-    return counts
+    lease = sending_lease()
+    with transaction.atomic():
+        ids = list(
+            OutboundEmail.objects.filter(
+                Q(status=OutboundStatus.QUEUED, next_attempt_at__lte=now - lease)
+                | Q(status=OutboundStatus.SENDING, claimed_at__lt=now - lease)
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:chunk]
+        )
+        # A stale ``sending`` row goes back to the queue; its next claim counts a new attempt.
+        OutboundEmail.objects.filter(pk__in=ids).update(
+            status=OutboundStatus.QUEUED, claimed_at=None, next_attempt_at=now
+        )
+    return ids

@@ -44,6 +44,8 @@ def _retry_delay(attempts: int) -> int:
     return int(delays[min(attempts, len(delays)) - 1])
 
 
+# Deliveries the retry sweep hands to the queue per step; it re-enqueues itself while a step is full.
+SWEEP_CHUNK = 100
 RESPONSE_EXCERPT_CHARS = 1000
 USER_AGENT = "aftersales-webhooks/1"
 
@@ -196,15 +198,21 @@ def webhook_delivery_attempt(*, delivery_id: int) -> str:
     return str(values["status"])
 
 
-def webhook_deliveries_due(*, now: dt.datetime | None = None, limit: int = 200) -> list[int]:
-    """Deliveries whose next attempt is due, and attempts whose worker let the lease run out."""
+def webhook_deliveries_due(
+    *, now: dt.datetime | None = None, limit: int = SWEEP_CHUNK, after_id: int = 0
+) -> list[int]:
+    """Deliveries nobody is looking after, by id from ``after_id``: retries whose time has come,
+    attempts whose worker let the lease run out, and new deliveries older than a lease (a younger
+    one's own task is probably still in the queue; past a lease, the broker may have lost it)."""
     moment = now or timezone.now()
     return list(
         WebhookDelivery.objects.filter(
             Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=moment)
-            | Q(status=DeliveryStatus.DELIVERING, claimed_until__lt=moment)
+            & (Q(attempts__gt=0) | Q(created_at__lte=moment - _lease()))
+            | Q(status=DeliveryStatus.DELIVERING, claimed_until__lt=moment),
+            pk__gt=after_id,
         )
-        .order_by("next_attempt_at", "id")
+        .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
 
