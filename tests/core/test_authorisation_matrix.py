@@ -254,6 +254,8 @@ PAGE_PARAMETERS = {
     "<int:number>": "1",
     "<int:edition_id>": "{edition}",
     "<slug:name>": "mine",
+    "<uidb64>": "MQ",
+    "<token>": "not-a-token",
 }
 
 PORTAL = frozenset({C})
@@ -274,6 +276,13 @@ PAGE_CASES: list[Case] = [
     page("GET", "", EVERYONE),
     page("GET", "login/", PUBLIC),
     page("POST", "logout/", frozenset(), refused_as=LOGIN, own_session=True),  # signed out
+    # The code step without a password just given sends everyone back to the sign-in page.
+    page("GET", "login/code/", frozenset(), refused_as=LOGIN),
+    page("GET", "password-reset/", PUBLIC),
+    page("GET", "password-reset/sent/", PUBLIC),
+    page("GET", "password-reset/<uidb64>/<token>/", PUBLIC),  # a link that is not valid
+    page("GET", "password-reset/done/", PUBLIC),
+    page("GET", "account/two-step/", STAFF),
     page("GET", "console/", STAFF),
     page("GET", "console/queue/<slug:name>/", STAFF),
     page("GET", "console/call/", DESK),
