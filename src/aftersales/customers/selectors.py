@@ -33,6 +33,19 @@ def region_with_descendants(region_ids: list[int]) -> set[int]:
     return found
 
 
+def supervisor_scope(user: User) -> tuple[list[int], set[int]] | None:
+    """The teams and regions (with the regions below them) a supervisor answers for; ``None``
+    when it has neither, i.e. it supervises the whole organisation. Tickets and customers are
+    scoped by the same answer."""
+    team_ids = list(user.teams.values_list("id", flat=True)) + list(
+        user.led_teams.values_list("id", flat=True)
+    )
+    region_ids = region_with_descendants(list(user.regions.values_list("id", flat=True)))
+    if not team_ids and not region_ids:
+        return None
+    return team_ids, region_ids
+
+
 def customer_scope_for(user: User) -> Q | None:
     """A filter for the customers ``user`` may see; ``None`` means every customer.
 
@@ -46,12 +59,10 @@ def customer_scope_for(user: User) -> Q | None:
     if user.is_superuser or user.role in (Role.ADMIN, Role.AGENT, Role.PARTS_CLERK):
         return None
     if user.role == Role.SUPERVISOR:
-        team_ids = list(user.teams.values_list("id", flat=True)) + list(
-            user.led_teams.values_list("id", flat=True)
-        )
-        region_ids = region_with_descendants(list(user.regions.values_list("id", flat=True)))
-        if not team_ids and not region_ids:
+        scope = supervisor_scope(user)
+        if scope is None:
             return None  # a supervisor of the whole organisation
+        team_ids, region_ids = scope
         through_tickets = Customer.objects.filter(
             Q(tickets__team_id__in=team_ids)
             | Q(tickets__region_id__in=region_ids)

@@ -11,7 +11,7 @@ from aftersales.core.errors import NotFound
 from aftersales.core.models import User
 from aftersales.core.paging import keyset_page
 from aftersales.core.roles import Capability, Role
-from aftersales.customers.selectors import region_with_descendants
+from aftersales.customers.selectors import region_with_descendants, supervisor_scope
 
 from .models import Attachment, Ticket, TicketMessage, TicketStatusChange
 
@@ -26,12 +26,10 @@ def ticket_scope_for(user: User) -> Q | None:
     if user.is_superuser or user.role in (Role.ADMIN, Role.AGENT, Role.PARTS_CLERK):
         return None
     if user.role == Role.SUPERVISOR:
-        team_ids = list(user.teams.values_list("id", flat=True)) + list(
-            user.led_teams.values_list("id", flat=True)
-        )
-        region_ids = region_with_descendants(list(user.regions.values_list("id", flat=True)))
-        if not team_ids and not region_ids:
+        scope = supervisor_scope(user)
+        if scope is None:
             return None  # a supervisor of the whole organisation
+        team_ids, region_ids = scope
         return Q(team_id__in=team_ids) | Q(region_id__in=region_ids) | Q(assignee=user)
     if user.role == Role.TECHNICIAN:
         return Q(assignee=user)
