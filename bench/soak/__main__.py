@@ -385,7 +385,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         log(f"traffic starts (run id {run})")
         t0, t1 = asyncio.run(soak.drive(load))
-        log(f"traffic stopped: {len(load.requests)} requests")
+        log(
+            f"traffic stopped: {len(load.requests)} requests; {load.mail_pending} posted e-mails answered pending"
+        )
         db_url = soak.env["AFTERSALES_DATABASE_URL"]
         with psycopg.connect(db_url, autocommit=True) as conn:
             drain_seconds, left = soak.drain(conn)

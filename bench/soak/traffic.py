@@ -99,7 +99,8 @@ class Load:
         self._ports = itertools.cycle(facts.ports)
         # What the clients know of the world, to write follow-ups.
         self.api_tickets: dict[str, str] = {}  # number → status as last seen
-        self.mail_tickets: list[tuple[str, str, str]] = []  # (number, sender, message id)
+        self.mail_tickets: list[tuple[str, str, str]] = []  # (number or "" if pending, sender, message id)
+        self.mail_pending = 0  # posted e-mails answered "pending" (no ticket number yet)
         self.chats: list[str] = []  # conversation tokens
         self.external_ids: list[str] = []
         self.all_tickets: list[str] = []
@@ -324,6 +325,11 @@ class Load:
         if body and body.get("ticket"):
             self.mail_tickets.append((body["ticket"], sender, message_id))
             self.all_tickets.append(body["ticket"])
+        elif body and body.get("status") == "pending":
+            # Imported moments later by the queue's holder or a task: reply by In-Reply-To alone
+            # (replies heaped on the few numbers known would trip the per-sender rate limit).
+            self.mail_pending += 1
+            self.mail_tickets.append(("", sender, message_id))
 
     async def mail_reply(self, client: httpx.AsyncClient) -> None:
         if not self.mail_tickets:
@@ -332,7 +338,7 @@ class Load:
         token = self.token("n")
         raw = self._mail(
             sender=sender,
-            subject=f"Re: [{number}] 补充说明",
+            subject=f"Re: [{number}] 补充说明" if number else "Re: 补充说明",
             text=f"{token}\n补充一下：型号是 JSQ30，昨天开始的。\n\n> 原邮件内容",
             message_id=f"{token}@mail.soak.example",
             in_reply_to=first_id,

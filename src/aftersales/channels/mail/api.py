@@ -96,7 +96,11 @@ def _out(row: InboundEmail) -> InboundOut:
 
 @router.post("/inbound", response={202: IngestOut, **ERROR_RESPONSES}, openapi_extra=RAW_BODY)
 def inbound(request: HttpRequest) -> Status:
-    """Import one raw e-mail (a mail server's pipe or a relay service posts it here)."""
+    """Import one raw e-mail (a mail server's pipe or a relay service posts it here).
+
+    ``status`` ``pending`` with ``ticket`` null: accepted and stored, but another request or
+    worker is processing this queue; the ticket or reply follows within moments.
+    """
     user: User = request.auth  # type: ignore[attr-defined]
     if not user.can(Capability.MAIL_INGEST):
         raise PermissionDenied()
@@ -107,7 +111,8 @@ def inbound(request: HttpRequest) -> Status:
         raise ValidationFailed(details={"body": _("The message is empty.")})
     if len(raw) > conf.max_bytes():
         raise PayloadTooLarge(details={"max_bytes": conf.max_bytes(), "size": len(raw)})
-    result = inbound_ingest(raw=raw)
+    # Never wait for the queue lock in a web thread: a busy queue is drained by its holder or a task.
+    result = inbound_ingest(raw=raw, wait=False)
     row = result.inbound
     return Status(
         202,

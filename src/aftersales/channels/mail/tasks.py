@@ -67,3 +67,12 @@ def process_inbound(mailbox_id: int | None = None) -> int:
     if None in ids:
         done += len(inbound_process_pending(mailbox=None))
     return done
+
+
+@shared_task(name="mail.process_inbound_queue", acks_late=True, ignore_result=True)
+def process_inbound_queue(mailbox_id: int | None = None) -> int:
+    """Stage 2 for one queue (``None``: mail posted over HTTP), enqueued by a post that found the
+    queue busy: waits for the lock here, in a worker, instead of in a web request."""
+    if mailbox_id is None:
+        return len(inbound_process_pending(mailbox=None))
+    return process_inbound(mailbox_id)

@@ -124,19 +124,41 @@ def _parsed_source(row: InboundEmail) -> ParsedEmail:
 
 
 def inbound_ingest(
-    *, raw: bytes, mailbox: Mailbox | None = None, received_at: dt.datetime | None = None
+    *,
+    raw: bytes,
+    mailbox: Mailbox | None = None,
+    received_at: dt.datetime | None = None,
+    wait: bool = True,
 ) -> IntakeResult:
     """Accept one raw message and process it at once (both stages). Safe to call twice.
 
     Messages of the same mailbox accepted earlier and still pending are processed first, so the
-    order of a conversation is kept.
+    order of a conversation is kept. ``wait`` False (the HTTP intake): if another process holds
+    the mailbox's queue lock, return at once with the row still pending and leave it to that
+    process, which drains the queue, and to a ``mail.process_inbound_queue`` task enqueued here
+    (in case the holder finished just before this row was committed).
     """
     accepted = inbound_accept(raw=raw, mailbox=mailbox, received_at=received_at)
     if accepted.duplicate or accepted.inbound.status != InboundStatus.PENDING:
         return accepted
-    inbound_process_pending(mailbox=mailbox, until=accepted.inbound.pk)
+    try:
+        inbound_process_pending(mailbox=mailbox, until=accepted.inbound.pk, wait=wait)
+    except QueueBusy:
+        _enqueue_queue(mailbox.pk if mailbox is not None else None)
     accepted.inbound.refresh_from_db()
     return accepted
+
+
+def _enqueue_queue(mailbox_id: int | None) -> None:
+    def send() -> None:
+        from ..tasks import process_inbound_queue
+
+        try:
+            process_inbound_queue.delay(mailbox_id=mailbox_id)
+        except Exception:  # noqa: BLE001 - the broker is down: the beat's sweep processes the row
+            logger.warning("could not enqueue the inbound queue of mailbox %s; the sweep will", mailbox_id)
+
+    transaction.on_commit(send)
 
 
 def inbound_accept(
@@ -263,31 +285,40 @@ def _record_authentication(row: InboundEmail, parsed: ParsedEmail) -> None:
         row.sender_verified = None
 
 
-def _lock_mailbox_queue(mailbox_id: int | None) -> None:
+class QueueBusy(Exception):  # noqa: N818 - a state, not a failure
+    """Another process holds the mailbox's queue lock (only raised when not waiting for it)."""
+
+
+def _lock_mailbox_queue(mailbox_id: int | None, *, wait: bool = True) -> bool:
     """Serialise stage 2 per mailbox inside the current transaction (messages stay in order).
 
     PostgreSQL: a transaction-level advisory lock; other mailboxes are processed in parallel.
+    ``wait`` False: try it only, and say whether it was taken.
     SQLite: every writing transaction already begins IMMEDIATE, so writers take turns.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [QUEUE_LOCK_CLASS, mailbox_id or 0])
+    if connection.vendor != "postgresql":
+        return True
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [QUEUE_LOCK_CLASS, mailbox_id or 0])  # noqa: S608 - one of two names
+        return wait or bool(cursor.fetchone()[0])
 
 
 QUEUE_LOCK_CLASS = 0x6D61  # "ma": the advisory-lock namespace of the inbound queue
 
 
-def inbound_process_next(*, mailbox: Mailbox | None) -> InboundEmail | None:
+def inbound_process_next(*, mailbox: Mailbox | None, wait: bool = True) -> InboundEmail | None:
     """Stage 2, one message: the oldest pending message of ``mailbox`` becomes a ticket or reply.
 
     One transaction: the mailbox's queue lock, the row (still pending, else another worker took
     it), the ticket work, the row's new status. A failure rolls the ticket work back and
     quarantines the message; a crash leaves it pending for the next run. Returns None when the
-    queue is empty.
+    queue is empty; raises ``QueueBusy`` if ``wait`` is False and another process holds the lock.
     """
     mailbox_id = mailbox.pk if mailbox is not None else None
     with transaction.atomic():
-        _lock_mailbox_queue(mailbox_id)
+        if not _lock_mailbox_queue(mailbox_id, wait=wait):
+            raise QueueBusy
         queue = InboundEmail.objects.filter(status=InboundStatus.PENDING)
         queue = queue.filter(mailbox_id=mailbox_id) if mailbox_id else queue.filter(mailbox__isnull=True)
         row = queue.select_related("mailbox").order_by("id").first()
@@ -311,13 +342,14 @@ def inbound_process_next(*, mailbox: Mailbox | None) -> InboundEmail | None:
 
 
 def inbound_process_pending(
-    *, mailbox: Mailbox | None, limit: int | None = None, until: int | None = None
+    *, mailbox: Mailbox | None, limit: int | None = None, until: int | None = None, wait: bool = True
 ) -> list[InboundEmail]:
     """Stage 2: process the pending messages of ``mailbox`` in order (at most ``limit``, or up to
-    and including the row ``until``). Idempotent and restart-safe; returns the rows processed."""
+    and including the row ``until``). Idempotent and restart-safe; returns the rows processed.
+    ``wait`` False: raises ``QueueBusy`` as soon as another process holds the queue lock."""
     done: list[InboundEmail] = []
     while limit is None or len(done) < limit:
-        row = inbound_process_next(mailbox=mailbox)
+        row = inbound_process_next(mailbox=mailbox, wait=wait)
         if row is None:
             break
         done.append(row)
