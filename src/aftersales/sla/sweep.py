@@ -20,6 +20,8 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from aftersales.tickets.models import Ticket
+
 from .alarms import alarms_planned, alarms_send
 from .escalation import escalate
 from .models import ClockStatus, EscalationKind, SlaClock
@@ -52,9 +54,21 @@ def due_for_breach(now: dt.datetime) -> QuerySet[SlaClock]:
 
 
 def _claim_ids(queryset: QuerySet[SlaClock], limit: int) -> list[int]:
-    if connection.features.has_select_for_update_skip_locked:
-        queryset = queryset.select_for_update(skip_locked=True)
-    return list(queryset.values_list("pk", flat=True)[:limit])
+    if not connection.features.has_select_for_update_skip_locked:
+        return list(queryset.values_list("pk", flat=True)[:limit])
+    # Lock the tickets before their clocks, the order every ticket service takes (a transition
+    # locks its ticket, then its handlers move the clocks): clock-then-ticket deadlocked against
+    # transitions under load. A ticket locked by someone else is skipped; the next pass (or the
+    # clock's alarm) takes its clocks.
+    candidates = list(queryset.values_list("pk", "ticket_id")[:limit])
+    ticket_ids = {ticket_id for _, ticket_id in candidates}
+    locked_tickets = set(
+        Ticket.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=ticket_ids)
+        .values_list("pk", flat=True)
+    )
+    ids = [clock_id for clock_id, ticket_id in candidates if ticket_id in locked_tickets]
+    return list(queryset.filter(pk__in=ids).select_for_update(skip_locked=True).values_list("pk", flat=True))
 
 
 def sla_sweep_batch(
