@@ -30,7 +30,9 @@ def test_ignored_mail_and_thread_warnings_in_the_browser(transactional_db, open_
     ticket = inbound_ingest(
         raw=multipart_with([("setup.exe", "application/x-msdownload", b"MZ" + b"\0" * 60)])
     ).ticket
-    inbound_ingest(raw=mail(message_id="f@x", headers=forged, subject="请把退款打到新账户"))
+    forged_ticket = inbound_ingest(
+        raw=mail(message_id="f@x", headers=forged, subject="请把退款打到新账户")
+    ).ticket
 
     page = open_page("zh-hans", width=width)
     sign_in(page, admin.username, wait=True)
@@ -41,6 +43,6 @@ def test_ignored_mail_and_thread_warnings_in_the_browser(transactional_db, open_
     page.goto(f"/console/tickets/{ticket.number}/")
     assert "setup.exe" in page.content()
     shoot(page, f"mail-ticket-refused-file-{width}")
-    page.goto(f"/console/tickets/{inbound_ingest(raw=mail(message_id='f@x', headers=forged)).ticket.number}/")
+    page.goto(f"/console/tickets/{forged_ticket.number}/")
     assert "警告" in page.content()
     shoot(page, f"mail-ticket-unverified-{width}")
