@@ -74,6 +74,16 @@ def _restore_shipped_configuration(request, django_db_blocker):
     )
     if not transactional:
         return
+    with django_db_blocker.unblock():
+        # The flush leaves the cache table alone: forget this test's rate-limit counts too.
+        from django.core.cache import cache
+
+        cache.clear()
+        install_shipped_configuration()
+
+
+def install_shipped_configuration() -> None:
+    """What the data migrations ship: business calendars, SLA policies and rules (idempotent)."""
     import importlib
 
     from django.apps import apps
@@ -81,17 +91,12 @@ def _restore_shipped_configuration(request, django_db_blocker):
     from aftersales.sla.defaults import install_defaults
 
     calendars = importlib.import_module("aftersales.core.migrations.0004_default_calendars")
-    with django_db_blocker.unblock():
-        # The flush leaves the cache table alone: forget this test's rate-limit counts too.
-        from django.core.cache import cache
-
-        cache.clear()
-        calendars.create_calendars(apps, None)
-        install_defaults(
-            apps.get_model("sla", "SlaPolicy"),
-            apps.get_model("sla", "SlaEscalationRule"),
-            apps.get_model("core", "BusinessCalendar"),
-        )
+    calendars.create_calendars(apps, None)
+    install_defaults(
+        apps.get_model("sla", "SlaPolicy"),
+        apps.get_model("sla", "SlaEscalationRule"),
+        apps.get_model("core", "BusinessCalendar"),
+    )
 
 
 # Browser fixtures (module-scoped Chromium, a page per context) for every test package.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import threading
 import time
 
@@ -15,28 +14,14 @@ from aftersales.sla.models import EscalationKind, SlaClock
 from aftersales.sla.sweep import sla_sweep_batch
 from aftersales.tickets.models import Ticket
 from aftersales.tickets.services import ticket_open
-
-
-def _ship_calendars_and_policies() -> None:
-    """What the data migrations ship, in case an earlier transactional test flushed it."""
-    from django.apps import apps
-
-    from aftersales.sla.defaults import install_defaults
-
-    calendars = importlib.import_module("aftersales.core.migrations.0004_default_calendars")
-    calendars.create_calendars(apps, None)
-    install_defaults(
-        apps.get_model("sla", "SlaPolicy"),
-        apps.get_model("sla", "SlaEscalationRule"),
-        apps.get_model("core", "BusinessCalendar"),
-    )
+from tests.conftest import install_shipped_configuration
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_passes_over_a_ticket_another_transaction_holds_then_takes_it(agent, customer, team):
     if connection.vendor != "postgresql":
         pytest.skip("row locks: PostgreSQL (SQLite has one writer at a time)")
-    _ship_calendars_and_policies()
+    install_shipped_configuration()  # an earlier transactional test may have flushed it
     ticket = ticket_open(actor=agent, customer=customer, subject="漏水", team=team)
     past = timezone.now() - dt.timedelta(minutes=1)
     assert SlaClock.objects.filter(ticket=ticket).update(due_at=past, warn_at=past) > 0
