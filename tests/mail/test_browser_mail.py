@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.utils import translation
 
 from aftersales.channels.mail.services import inbound_ingest
 from aftersales.core.roles import Role
@@ -30,9 +31,12 @@ def test_ignored_mail_and_thread_warnings_in_the_browser(transactional_db, open_
     ticket = inbound_ingest(
         raw=multipart_with([("setup.exe", "application/x-msdownload", b"MZ" + b"\0" * 60)])
     ).ticket
-    forged_ticket = inbound_ingest(
-        raw=mail(message_id="f@x", headers=forged, subject="请把退款打到新账户")
-    ).ticket
+    # A worker or an earlier request may have left English active: the stored warning is still
+    # written in the site's language, which is what the agents read.
+    with translation.override("en"):
+        forged_ticket = inbound_ingest(
+            raw=mail(message_id="f@x", headers=forged, subject="请把退款打到新账户")
+        ).ticket
 
     page = open_page("zh-hans", width=width)
     sign_in(page, admin.username, wait=True)

@@ -18,12 +18,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import ApplicationError, Conflict, PermissionDenied
@@ -457,6 +458,15 @@ def _process(
 
     ``ignore_rules`` False: an administrator imports an ignored message on purpose.
     """
+    # What is stored (placeholders, system notes) is in the site's language, not in whatever
+    # language the caller's request or worker thread happens to have active.
+    with translation.override(settings.LANGUAGE_CODE):
+        _process_in_site_language(row, parsed, mailbox, ignore_rules=ignore_rules)
+
+
+def _process_in_site_language(
+    row: InboundEmail, parsed: ParsedEmail, mailbox: Mailbox | None, *, ignore_rules: bool
+) -> None:
     reason = _ignore_reason(row, parsed) if ignore_rules else ""
     if reason:
         _ignore(row, reason)
