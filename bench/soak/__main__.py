@@ -28,7 +28,7 @@ import httpx
 import psycopg
 
 from . import checks, report
-from .sinks import SmtpSink, WebhookReceiver
+from .sink_process import SinkProcess
 from .topology import (
     ROOT,
     Supervisor,
@@ -165,8 +165,9 @@ class Soak:
     def __init__(self, args: argparse.Namespace, workdir: Path):
         self.args = args
         self.workdir = workdir
-        self.smtp = SmtpSink(free_port(), workdir / "smtp.jsonl")
-        self.receiver = WebhookReceiver(free_port(), workdir / "webhooks.jsonl")
+        self.sinks = SinkProcess(free_port(), free_port(), workdir)
+        self.smtp = self.sinks.smtp
+        self.receiver = self.sinks.receiver
         self.env = app_env(args, workdir, self.smtp.port)
         self.supervisor = Supervisor(workdir, self.env)
         self.web_ports = [free_port(), free_port()]
@@ -361,8 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"work directory {workdir}; {args.clients} clients for {args.duration:.0f} s")
     status = 2
     try:
-        soak.smtp.start()
-        soak.receiver.start()
+        soak.sinks.start()
         soak.start_redis()
         facts = prepare_database(args, soak.env, soak.receiver.url)
         soak.receiver.secret = facts["endpoint_secret"]
@@ -396,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
                 if name not in soak.unexpected_deaths:
                     soak.unexpected_deaths.append(name)
             soak.supervisor.stop_all()
+            soak.sinks.collect()
             results = [
                 checks.check_tickets(conn, load),
                 *checks.check_messages(conn, load),
@@ -463,8 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.alarm(0)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip the clean-up
         soak.supervisor.stop_all()
-        soak.smtp.close()
-        soak.receiver.close()
+        soak.sinks.close()
         if soak._monitor is not None:
             soak._monitor.close()
         log(f"all processes stopped; logs in {workdir}/logs")

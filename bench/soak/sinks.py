@@ -153,6 +153,9 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keeps connections alive, as real receivers do (http.server's default is HTTP/1.0).
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
                 return
 

@@ -196,9 +196,12 @@ service stats {{
 @dataclass
 class Recorder:
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    # The client's (address, port) of each message: one per connection the sender opened.
+    peers: list[tuple[str, int]] = field(default_factory=list)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        self.peers.append(tuple(session.peer))
         return "250 OK"
 
 

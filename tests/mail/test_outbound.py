@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from aftersales.channels.mail.models import OutboundEmail, OutboundStatus
 from aftersales.channels.mail.services import inbound_ingest, outbound_due_for_sending, outbound_send
+from aftersales.channels.mail.services import smtp_session
 from aftersales.channels.mail.services.outbound import MAX_ATTEMPTS, build_message, sending_lease
 from aftersales.tickets.lifecycle import TicketStatus
 from aftersales.tickets.services import ticket_add_message, ticket_open, ticket_transition
@@ -274,6 +275,53 @@ def test_a_temporary_smtp_refusal_retries_and_a_permanent_one_fails(
     assert len(refusing.messages) == 1
     receipt.refresh_from_db()
     assert (receipt.status, receipt.attempts) == (OutboundStatus.SENT, 2)
+
+
+def test_a_worker_sends_many_e_mails_over_one_connection_and_reconnects_when_it_drops(
+    customer, agent, settings, smtp_server
+):
+    settings.AFTERSALES_SMTP_URL = smtp_server.url
+    smtp_server.start()
+    smtp_session.close()
+    for i in range(4):
+        open_ticket(customer, agent, subject=f"request {i}")
+    ids = list(OutboundEmail.objects.order_by("id").values_list("id", flat=True))
+
+    assert [outbound_send(outbound_id=i) for i in ids[:3]] == ["sent"] * 3
+    assert len(set(smtp_server.recorder.peers)) == 1  # one connection, three e-mails
+
+    # The server restarts (or closes an idle client): RSET finds the connection dead before
+    # MAIL FROM, so the next e-mail goes over a new connection, once.
+    smtp_server.stop()
+    smtp_server.start()
+    assert outbound_send(outbound_id=ids[3]) == "sent"
+    assert len(smtp_server.recorder.messages) == 4
+    assert len(set(smtp_server.recorder.peers)) == 2
+    assert {row.status for row in OutboundEmail.objects.all()} == {OutboundStatus.SENT}
+    smtp_session.close()
+
+
+def test_a_refusal_drops_the_connection_and_the_next_e_mail_opens_a_new_one(
+    customer, agent, settings, smtp_server
+):
+    refusing = Refusing(data="451 4.3.0 Temporary local problem")
+    smtp_server.recorder = refusing
+    settings.AFTERSALES_SMTP_URL = smtp_server.url
+    smtp_server.start()
+    smtp_session.close()
+    first, second = (
+        OutboundEmail.objects.get(ticket=open_ticket(customer, agent, subject=s)).pk for s in ("a", "b")
+    )
+    assert outbound_send(outbound_id=first) == "retry"
+    refusing.data_reply = ""
+    assert outbound_send(outbound_id=second) == "sent"
+    assert len(refusing.messages) == 1
+    # A thread whose settings change does not keep talking to the old server.
+    settings.AFTERSALES_SMTP_URL = "smtp://127.0.0.1:9"  # nothing listens on the discard port
+    OutboundEmail.objects.filter(pk=first).update(next_attempt_at=timezone.now())
+    assert outbound_send(outbound_id=first) == "retry"
+    assert len(refusing.messages) == 1
+    smtp_session.close()
 
 
 def test_a_redelivered_task_takes_an_abandoned_row_itself_after_the_lease(customer, agent):

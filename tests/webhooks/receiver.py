@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     answered: int
+    peer: tuple[str, int] = ("", 0)  # the client's address: one per connection it opened
 
 
 @dataclass
@@ -21,6 +24,8 @@ class Receiver:
 
     answer: Callable[[int], int]
     requests: list[Received] = field(default_factory=list)
+    keep_alive: bool = False  # HTTP/1.1 with persistent connections (http.server's default is 1.0)
+    connections: list[socket.socket] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -29,14 +34,25 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/aftersales"
 
     def start(self) -> Receiver:
+        return self.start_on(0)
+
+    def start_on(self, port: int) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
+
+            def setup(self) -> None:
+                super().setup()
+                receiver.connections.append(self.connection)
+
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 status = receiver.answer(len(receiver.requests))
-                receiver.requests.append(Received(dict(self.headers.items()), body, status))
+                receiver.requests.append(
+                    Received(dict(self.headers.items()), body, status, tuple(self.client_address))
+                )
                 if status == 0:
                     self.close_connection = True
                     self.connection.close()
@@ -51,7 +67,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -59,3 +75,7 @@ class Receiver:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+            # As a restarting server does: kept-alive clients see their connection closed.
+            for connection in self.connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import socket
-import urllib.request
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -77,13 +75,13 @@ def check_url(url: str) -> None:
         raise WebhookUrlNotAllowed(details={"url": url, "addresses": refused})
 
 
-class _GuardedHTTPConnection(http.client.HTTPConnection):
+class GuardedHTTPConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         super().connect()
         _check_peer(self)
 
 
-class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+class GuardedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         super().connect()
         _check_peer(self)
@@ -95,13 +93,3 @@ def _check_peer(connection: http.client.HTTPConnection) -> None:
     if not address_allowed(peer):
         connection.close()
         raise WebhookUrlNotAllowed(details={"address": peer})
-
-
-class GuardedHTTPHandler(urllib.request.HTTPHandler):
-    def http_open(self, req: urllib.request.Request) -> Any:
-        return self.do_open(_GuardedHTTPConnection, req)
-
-
-class GuardedHTTPSHandler(urllib.request.HTTPSHandler):
-    def https_open(self, req: urllib.request.Request) -> Any:
-        return self.do_open(_GuardedHTTPSConnection, req, context=self._context)  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ from aftersales.tickets.models import Ticket, TicketMessage
 
 from .. import conf
 from ..models import InboundEmail, Mailbox, OutboundEmail, OutboundKind, OutboundStatus
+from . import smtp_session
 
 logger = logging.getLogger(__name__)
 
@@ -242,18 +243,7 @@ def deliver(message: EmailMessage, *, from_address: str, to_address: str, name: 
         temporary.write_bytes(bytes(message))
         temporary.replace(folder / f"{name}.eml")
         return
-    context = conf.ssl_context()
-    client: smtplib.SMTP
-    if config.implicit_tls:
-        client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
-    else:
-        client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-    with client:
-        if config.starttls:
-            client.starttls(context=context)
-        if config.username:
-            client.login(config.username, config.password)
-        client.send_message(message, from_addr=from_address, to_addrs=[to_address])
+    smtp_session.send(config, message, from_address=from_address, to_address=to_address)
 
 
 def _backoff(attempts: int) -> dt.timedelta:

@@ -12,8 +12,6 @@ import datetime as dt
 import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
@@ -27,7 +25,7 @@ from aftersales.core.models import User
 from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record
 
-from .. import signing, url_policy
+from .. import http_session, signing, url_policy
 from ..models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -107,35 +105,18 @@ def webhook_deliveries_for_event(
     return created
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not something to follow with the signed body."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, str]:
     """POST ``body``; return (HTTP status or None, response excerpt, error)."""
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
-    opener = urllib.request.build_opener(
-        _NoRedirect, url_policy.GuardedHTTPHandler, url_policy.GuardedHTTPSHandler
-    )
     try:
-        with opener.open(request, timeout=_timeout()) as response:
-            excerpt = response.read(RESPONSE_EXCERPT_CHARS * 4).decode("utf-8", "replace")
-            return int(response.status), excerpt[:RESPONSE_EXCERPT_CHARS], ""
-    except urllib.error.HTTPError as error:
-        try:
-            excerpt = error.read(RESPONSE_EXCERPT_CHARS * 4).decode("utf-8", "replace")
-        except (OSError, http.client.HTTPException):
-            excerpt = ""
-        return int(error.code), excerpt[:RESPONSE_EXCERPT_CHARS], f"HTTP {error.code}"
+        status, answer = http_session.post(url, body, headers, timeout=_timeout())
     except url_policy.WebhookUrlNotAllowed as error:
         # Checked on the connected socket: the name may resolve elsewhere than when it was saved.
         return None, "", f"address not allowed: {error.details.get('address', '')}"[:500]
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        return None, "", f"{type(error).__name__}: {reason}"[:500]
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        return None, "", f"{type(error).__name__}: {error}"[:500]
+    excerpt = answer.decode("utf-8", "replace")[:RESPONSE_EXCERPT_CHARS]
+    # A redirect is an answer, not something to follow with the signed body.
+    return status, excerpt, "" if 200 <= status < 300 else f"HTTP {status}"
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
