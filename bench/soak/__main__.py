@@ -73,6 +73,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", default="aftersales_soak", help="dropped and created at start")
     parser.add_argument("--redis-port", type=int, default=6391, help="the harness's own redis-server")
     parser.add_argument("--web-threads", type=int, default=8, help="threads per web process")
+    parser.add_argument(
+        "--worker-threads", type=int, default=4, help="threads per worker (as `aftersales serve`)"
+    )
     parser.add_argument("--seed-tickets", type=int, default=50, help="demo tickets seeded before the run")
     parser.add_argument("--workdir", type=Path, help="logs, data directory, results (default: a temp dir)")
     parser.add_argument(
@@ -188,8 +191,8 @@ class Soak:
     def start_services(self) -> None:
         for n, port in enumerate(self.web_ports, 1):
             self.supervisor.start(f"web{n}", gunicorn_argv(port, self.args.web_threads))
-        self.supervisor.start("worker1", worker_argv("soak-w1"))
-        self.supervisor.start("worker2", worker_argv("soak-w2"))
+        self.supervisor.start("worker1", worker_argv("soak-w1", self.args.worker_threads))
+        self.supervisor.start("worker2", worker_argv("soak-w2", self.args.worker_threads))
         self.supervisor.start("beat", beat_argv(self.workdir))
         for port in self.web_ports:
             if not wait_for_port(port, 60):
@@ -217,7 +220,7 @@ class Soak:
         await asyncio.to_thread(self.supervisor.kill, "worker1")
         log("fault: worker1 killed with SIGKILL")
         await asyncio.sleep(20)
-        self.supervisor.start("worker1b", worker_argv("soak-w1b"))
+        self.supervisor.start("worker1b", worker_argv("soak-w1b", self.args.worker_threads))
         log("fault: replacement worker1b started")
         self.windows.append(
             checks.Window("worker killed", start, time.time(), "kill -9 worker1; worker1b 20 s later")

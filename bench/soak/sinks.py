@@ -155,6 +155,9 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             # Keeps connections alive, as real receivers do (http.server's default is HTTP/1.0).
             protocol_version = "HTTP/1.1"
+            # Buffered: the status line, headers and body leave in one segment. Unbuffered, the
+            # body waits for the client's delayed ACK of the headers (Nagle): 40 ms per answer.
+            wbufsize = -1
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
                 return

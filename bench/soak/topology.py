@@ -156,8 +156,8 @@ def gunicorn_argv(port: int, threads: int) -> list[str]:
     ]
 
 
-def worker_argv(name: str) -> list[str]:
-    # As `aftersales serve` runs its worker: the thread pool, two at a time.
+def worker_argv(name: str, threads: int = 4) -> list[str]:
+    # As `aftersales serve` runs its worker: the thread pool, ``--worker-threads`` (4) at a time.
     return [
         sys.executable,
         "-m",
@@ -168,7 +168,7 @@ def worker_argv(name: str) -> list[str]:
         "--pool",
         "threads",
         "--concurrency",
-        "2",
+        str(threads),
         "--hostname",
         f"{name}@%h",
         "--loglevel",

@@ -41,6 +41,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
+            wbufsize = -1  # the answer in one segment, not headers and body apart (Nagle)
 
             def setup(self) -> None:
                 super().setup()

@@ -23,6 +23,9 @@ class Command(BaseCommand):
         # Threads per worker (gthread): each open chat widget or console Chat page holds one
         # thread for its Server-Sent Events stream (up to a minute, then it reconnects).
         parser.add_argument("--threads", type=int, default=16)
+        # The worker's tasks mostly wait on the database, the SMTP server and webhook receivers:
+        # threads overlap those waits (docs/benchmarks.md, "Soak with faults").
+        parser.add_argument("--worker-threads", type=int, default=4)
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -67,7 +70,7 @@ class Command(BaseCommand):
                     "--pool",
                     "threads",
                     "--concurrency",
-                    "2",
+                    str(options["worker_threads"]),
                     "--schedule",
                     str(settings.DATA_DIR / "celerybeat-schedule"),
                 ]
