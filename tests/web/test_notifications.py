@@ -80,7 +80,7 @@ def test_the_page_summarises_instead_of_listing_every_notice(login, day):
     assert "3 SLA warnings yesterday" in body
     assert body.count('name="kind" value="breach"') == 1
     zh = login(day["user"], "zh-hans").get("/console/notifications/").content.decode()
-    assert "今天12 次 SLA 超时" in zh and "涉及 9 张工单" in zh and "本组标为已读" in zh
+    assert "今天 12 次 SLA 超时" in zh and "涉及 9 张工单" in zh and "本组标为已读" in zh
 
 
 def test_one_group_is_marked_read_and_the_others_stay(login, day):

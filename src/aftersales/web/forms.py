@@ -197,5 +197,5 @@ class PortalTicketForm(forms.Form):
 class NoticeGroupForm(forms.Form):
     """One group of the notifications summary: a kind and a day (both optional: all of them)."""
 
-    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", "")] + EscalationKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", ""), *EscalationKind.choices])
     day = forms.DateField(label=_("Day"), required=False, input_formats=["%Y-%m-%d"])

@@ -99,7 +99,7 @@ def _with_sla_badges(tickets: list[Ticket]) -> list[Ticket]:
     return tickets
 
 
-def _my_team_ids(user: User) -> QuerySet[Team]:
+def _my_team_ids(user: User) -> QuerySet[Team, Any]:
     """The teams the user belongs to or leads, as a subquery (no query of its own)."""
     return Team.objects.filter(Q(members=user) | Q(lead=user)).values("pk")
 
@@ -230,7 +230,7 @@ def supervisor_home(*, user: User, now: dt.datetime | None = None) -> Supervisor
     now = now or timezone.now()
     visible = visible_tickets(user)  # a supervisor's scope is worked out here, once
     base = _open(visible)
-    team_rows = base.values("team_id", "team__name", "team__name_en").annotate(**_bucket_counts())
+    team_rows: Any = base.values("team_id", "team__name", "team__name_en").annotate(**_bucket_counts())
     teams = [
         Load(
             key=row["team_id"],
@@ -279,12 +279,13 @@ def supervisor_home(*, user: User, now: dt.datetime | None = None) -> Supervisor
     clocks = SlaClock.objects.filter(breached_at__gte=since, ticket__merged_into__isnull=True)
     if visible.query.where:  # scoped: only the clocks of tickets the user sees
         clocks = clocks.filter(ticket__in=visible.values("pk"))
-    by_hour = list(
-        clocks.annotate(hour=ExtractHour("breached_at", tzinfo=timezone.get_current_timezone()))
+    by_hour: list[dict[str, Any]] = [
+        dict(row)
+        for row in clocks.annotate(hour=ExtractHour("breached_at", tzinfo=timezone.get_current_timezone()))
         .values("hour", "target")
         .annotate(count=Count("pk"))
         .order_by("hour", "target")
-    )
+    ]
     latest_breaches = list(
         clocks.select_related("ticket", "ticket__assignee").order_by("-breached_at", "-id")[:LIST_LIMIT]
     )
