@@ -283,7 +283,11 @@ PAGE_CASES: list[Case] = [
     page("GET", "password-reset/<uidb64>/<token>/", PUBLIC),  # a link that is not valid
     page("GET", "password-reset/done/", PUBLIC),
     page("GET", "account/two-step/", STAFF),
-    page("GET", "console/", STAFF),
+    page("GET", "console/", STAFF),  # each role's own home
+    page("GET", "console/home/agent/", DESK),
+    page("GET", "console/home/supervisor/", LEADS),
+    page("GET", "console/home/technician/", frozenset({A, T})),
+    page("GET", "console/home/parts/", frozenset({A, P})),
     page("GET", "console/queue/<slug:name>/", STAFF),
     page("GET", "console/call/", DESK),
     page("GET", "console/call/lookup/", DESK, extra={"phone": 1}),

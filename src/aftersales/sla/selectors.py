@@ -8,7 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from aftersales.core.roles import Capability
 from aftersales.tickets.models import Ticket, TicketType
 from aftersales.tickets.selectors import visible_tickets
 
-from .models import ClockStatus, SlaClock, SlaNotification, SlaState, SlaTarget, TicketSla
+from .models import ClockStatus, EscalationKind, SlaClock, SlaNotification, SlaState, SlaTarget, TicketSla
 
 MAX_PAGE_SIZE = 100
 GROUPS = {"team": "ticket__team", "region": "ticket__region", "type": "ticket__type"}
@@ -272,3 +273,116 @@ def notifications_for(*, user: User, unread_only: bool = True, limit: int = 50) 
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return list(qs.order_by("-id")[:limit])
+
+
+# --- notices grouped: by kind and day, then by ticket ---------------------------------------------
+
+NOTICE_GROUP_LIMIT = 30
+NOTICE_TICKETS_PER_GROUP = 10
+NOTICE_TICKETS_IN_ONE_GROUP = 200
+
+
+@dataclass(frozen=True)
+class NoticeTicket:
+    ticket_id: int
+    number: str
+    subject: str
+    count: int  # notices about this ticket in the group (one per target)
+    unread: int
+    latest: dt.datetime
+
+
+@dataclass
+class NoticeGroup:
+    kind: str
+    day: dt.date
+    count: int
+    ticket_count: int
+    unread: int
+    latest: dt.datetime
+    tickets: list[NoticeTicket]
+
+    @property
+    def more(self) -> int:
+        return self.ticket_count - len(self.tickets)
+
+
+def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` of a calendar day in the site's time zone, as aware times."""
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+
+
+def notification_groups(
+    *,
+    user: User,
+    unread_only: bool = True,
+    kind: str | None = None,
+    day: dt.date | None = None,
+    tickets_per_group: int = NOTICE_TICKETS_PER_GROUP,
+) -> list[NoticeGroup]:
+    """The user's notices summarised: one group per kind and day (in the site's time zone), newest
+    first, each with its tickets (the most recent ``tickets_per_group``; a ticket once, however
+    many of its targets the group holds). Two queries, whatever the number of notices.
+    """
+    if kind is not None and kind not in EscalationKind.values:
+        raise ValidationFailed(details={"kind": _("Not a kind of notice.")})
+    zone = timezone.get_current_timezone()
+    qs = SlaNotification.objects.filter(user=user)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if day is not None:
+        start, end = local_day_bounds(day)
+        qs = qs.filter(created_at__gte=start, created_at__lt=end)
+    unread = Count("pk", filter=Q(read_at__isnull=True))
+    qs = qs.annotate(day=TruncDate("created_at", tzinfo=zone))
+    group_rows = list(
+        qs.values("kind", "day")
+        .annotate(
+            count=Count("pk"), tickets=Count("ticket", distinct=True), unread=unread, latest=Max("created_at")
+        )
+        .order_by("-day", "kind")[:NOTICE_GROUP_LIMIT]
+    )
+    if not group_rows:
+        return []
+    ticket_rows = (
+        qs.filter(created_at__gte=local_day_bounds(min(row["day"] for row in group_rows))[0])
+        .values("kind", "day", "ticket_id", "ticket__number", "ticket__subject")
+        .annotate(count=Count("pk"), unread=unread, latest=Max("created_at"))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("kind"), F("day")],
+                order_by=[F("latest").desc(), F("ticket_id").desc()],
+            )
+        )
+        .filter(rank__lte=tickets_per_group)
+        .order_by("-latest", "-ticket_id")
+    )
+    tickets: dict[tuple[str, dt.date], list[NoticeTicket]] = {}
+    for row in ticket_rows:
+        tickets.setdefault((row["kind"], row["day"]), []).append(
+            NoticeTicket(
+                ticket_id=row["ticket_id"],
+                number=row["ticket__number"],
+                subject=row["ticket__subject"],
+                count=row["count"],
+                unread=row["unread"],
+                latest=row["latest"],
+            )
+        )
+    return [
+        NoticeGroup(
+            kind=row["kind"],
+            day=row["day"],
+            count=row["count"],
+            ticket_count=row["tickets"],
+            unread=row["unread"],
+            latest=row["latest"],
+            tickets=tickets.get((row["kind"], row["day"]), []),
+        )
+        for row in group_rows
+    ]

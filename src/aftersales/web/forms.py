@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.login_throttle import LockoutMessageMixin
+from aftersales.sla.models import EscalationKind
 from aftersales.tickets.lifecycle import TicketStatus
 from aftersales.tickets.models import Channel, Priority, TicketMessage, TicketType
 
@@ -191,3 +192,10 @@ class PortalTicketForm(forms.Form):
             [(str(p.pk), f"{p.product_model.display_name} · {p.serial_number}") for p in products],
             _("Not about a specific product"),
         )
+
+
+class NoticeGroupForm(forms.Form):
+    """One group of the notifications summary: a kind and a day (both optional: all of them)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", ""), *EscalationKind.choices])
+    day = forms.DateField(label=_("Day"), required=False, input_formats=["%Y-%m-%d"])

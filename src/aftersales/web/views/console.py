@@ -56,7 +56,7 @@ def queue(request: HttpRequest, name: str = selectors.QUEUE_MINE) -> HttpRespons
     user = current_user(request)
     queues = selectors.queues_for(user)
     if name not in queues:
-        return redirect("web:console")
+        return redirect("web:console-queue", name=selectors.QUEUE_MINE)
     teams = selectors.active_teams()
     form = QueueFilterForm(request.GET, teams=teams)
     filters = selectors.QueueFilters()
