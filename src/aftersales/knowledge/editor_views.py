@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from aftersales.core.errors import ApplicationError, NotFound, PermissionDenied
 from aftersales.core.models import User
+from aftersales.shell.views import current_user
 
 from . import selectors, services
 from .downloads import edition_html_response, edition_pdf_response
@@ -50,12 +51,6 @@ NAV = "kb"
 
 
 # --- plumbing -----------------------------------------------------------------------------------
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -96,7 +91,7 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
 
 def _article(request: HttpRequest, article_id: int) -> Article:
     article: Article = _fetch(
-        lambda: selectors.article_get_for_user(user=_user(request), article_id=article_id)
+        lambda: selectors.article_get_for_user(user=current_user(request), article_id=article_id)
     )
     return article
 
@@ -137,7 +132,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
         if getattr(request.user, "is_staff_member", False):
             return redirect("knowledge:help-root")
         raise DjangoPermissionDenied
-    user = _user(request)
+    user = current_user(request)
     form = ArticleFilterForm(request.GET)
     filters = EditorFilters()
     if form.is_valid():
@@ -183,7 +178,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
 @editor_required
 @require_http_methods(["GET", "POST"])
 def article_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     translation_of = None
     source_id = request.GET.get("translation_of") or request.POST.get("translation_of")
     if source_id and str(source_id).isdigit():
@@ -255,7 +250,7 @@ def _working_version(article: Article) -> ArticleVersion | None:
 @editor_required
 @require_GET
 def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     article = _article(request, article_id)
     versions = selectors.article_versions(user=user, article=article)
     working = _working_version(article)
@@ -329,7 +324,7 @@ def _version_from_post(request: HttpRequest, article: Article) -> ArticleVersion
     if not number.isdigit() or len(number) > 9:
         raise Http404
     version: ArticleVersion = _fetch(
-        lambda: selectors.version_get(user=_user(request), article=article, number=int(number))
+        lambda: selectors.version_get(user=current_user(request), article=article, number=int(number))
     )
     return version
 
@@ -338,7 +333,7 @@ def _version_from_post(request: HttpRequest, article: Article) -> ArticleVersion
 @require_POST
 def article_action(request: HttpRequest, article_id: int) -> HttpResponse:
     """Every button of the article page posts here with an ``action``."""
-    user = _user(request)
+    user = current_user(request)
     article = _article(request, article_id)
     action = request.POST.get("action", "")
     handlers: dict[str, Callable[[], str | None]] = {
@@ -471,7 +466,9 @@ def preview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def version_detail(request: HttpRequest, article_id: int, number: int) -> HttpResponse:
     article = _article(request, article_id)
-    version = _fetch(lambda: selectors.version_get(user=_user(request), article=article, number=number))
+    version = _fetch(
+        lambda: selectors.version_get(user=current_user(request), article=article, number=number)
+    )
     return _render(
         request,
         "knowledge/editor/version_detail.html",
@@ -489,7 +486,7 @@ def _int_param(value: str | None) -> int | None:
 @editor_required
 @require_GET
 def version_compare(request: HttpRequest, article_id: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     article = _article(request, article_id)
     versions = selectors.article_versions(user=user, article=article)
     numbers = [version.number for version in versions]
@@ -516,7 +513,7 @@ def version_compare(request: HttpRequest, article_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     queue = _fetch(lambda: selectors.review_queue(user=user))
     return _render(
         request,
@@ -538,7 +535,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @editor_required
 @require_http_methods(["GET", "POST"])
 def manual_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if request.method == "POST":
         form = ManualForm(request.POST)
         if form.is_valid():
@@ -566,7 +563,7 @@ def manual_list(request: HttpRequest) -> HttpResponse:
 @editor_required
 @require_GET
 def manual_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     manual = _fetch(lambda: selectors.manual_get_for_user(user=user, slug=slug))
     chapters = selectors.manual_outline(manual=manual)
     editions = selectors.editions_for_manual(manual=manual)
@@ -589,7 +586,7 @@ def manual_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @editor_required
 @require_POST
 def manual_action(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     manual = _fetch(lambda: selectors.manual_get_for_user(user=user, slug=slug))
     action = request.POST.get("action", "")
     try:
