@@ -63,6 +63,17 @@ def shell_scripts() -> SafeString:
     )
 
 
+@register.filter
+def tel_uri(number: Any) -> str:
+    """``<a href="{{ phone|tel_uri }}">``: a tap-to-call link; keeps the digits and a leading +
+    ("138-0013 8000" → "tel:13800138000"); empty when there is nothing to call."""
+    text = str(number or "").strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits:
+        return ""
+    return "tel:" + ("+" if text.startswith("+") else "") + digits
+
+
 # Icons as inline SVG: emoji such as 📎 have no glyph in the CJK fonts the desks use (an empty box).
 _ICONS = {
     "menu": '<path d="M3 6h18M3 12h18M3 18h18"/>',

@@ -29,3 +29,26 @@
     });
   });
 })();
+
+// Tables that become cards on narrow screens (<table class="table-cards">): each cell is labelled
+// with its column's heading, unless the template gave it a data-label already.
+(function () {
+  function label(root) {
+    (root || document).querySelectorAll("table.table-cards").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.replace(/\s+/g, " ").trim();
+      });
+      if (!heads.length) return;
+      table.querySelectorAll("tbody > tr").forEach(function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.children, function (cell) {
+          var span = parseInt(cell.getAttribute("colspan") || "1", 10);
+          if (span === 1 && !cell.hasAttribute("data-label") && heads[column]) cell.setAttribute("data-label", heads[column]);
+          column += span;
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { label(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { label(event.target); });
+})();
