@@ -78,8 +78,24 @@ COMMON_UI_WORDS = {
     "Tickets",
     "Upload",
 }
-# Texts that read the same in both languages (codes and units), allowed on a Chinese page.
-SAME_IN_BOTH = {"SLA", "CSAT", "NPS", "KB", "MB", "KB/s", "API", "ID", "OK", "URL", "E1", "CSV", "XLSX"}
+# Texts that read the same in both languages (codes and units), allowed on a Chinese page; a
+# language is named in its own language ("English" in a language filter), as in the switcher.
+SAME_IN_BOTH = {
+    "SLA",
+    "CSAT",
+    "NPS",
+    "KB",
+    "MB",
+    "KB/s",
+    "API",
+    "ID",
+    "OK",
+    "URL",
+    "E1",
+    "CSV",
+    "XLSX",
+    "English",
+}
 
 TEXTS_JS = """
 () => {

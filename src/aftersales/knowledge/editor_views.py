@@ -18,9 +18,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aftersales.core.errors import ApplicationError, NotFound, PermissionDenied
+from aftersales.core.errors import ApplicationError, NotFound
 from aftersales.core.models import User
-from aftersales.shell.views import current_user
+from aftersales.shell.views import current_user, fetch_or_404, report_form_errors
 
 from . import selectors, services
 from .downloads import edition_html_response, edition_pdf_response
@@ -66,15 +66,6 @@ def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return wrapped
 
 
-def _fetch(fetch: Callable[[], Any]) -> Any:
-    try:
-        return fetch()
-    except NotFound as exc:
-        raise Http404(str(exc.message)) from exc
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(str(exc.message)) from exc
-
-
 def _report(request: HttpRequest, error: ApplicationError) -> None:
     messages.error(request, str(error.message))
     for field, detail in (error.details or {}).items():
@@ -82,15 +73,8 @@ def _report(request: HttpRequest, error: ApplicationError) -> None:
             messages.warning(request, f"{field}: {detail}")
 
 
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for field_name, errors in form.errors.items():
-        label = form.fields[field_name].label if field_name in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else str(error))
-
-
 def _article(request: HttpRequest, article_id: int) -> Article:
-    article: Article = _fetch(
+    article: Article = fetch_or_404(
         lambda: selectors.article_get_for_user(user=current_user(request), article_id=article_id)
     )
     return article
@@ -208,7 +192,7 @@ def article_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The article was created as a draft."))
                 return redirect(_article_url(article))
         else:
-            _form_errors(request, form)
+            report_form_errors(request, form)
     else:
         initial: dict[str, Any] = {"locale": Locale.ZH_HANS}
         # "Write an article" from the missing-articles report brings the searched words.
@@ -323,7 +307,7 @@ def _version_from_post(request: HttpRequest, article: Article) -> ArticleVersion
     number = request.POST.get("number", "")
     if not number.isdigit() or len(number) > 9:
         raise Http404
-    version: ArticleVersion = _fetch(
+    version: ArticleVersion = fetch_or_404(
         lambda: selectors.version_get(user=current_user(request), article=article, number=int(number))
     )
     return version
@@ -366,7 +350,7 @@ def article_action(request: HttpRequest, article_id: int) -> HttpResponse:
 def _save_draft(request: HttpRequest, user: User, article: Article) -> str | None:
     form = VersionTextForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        report_form_errors(request, form)
         return None
     data = form.cleaned_data
     version = services.version_save_draft(
@@ -386,7 +370,7 @@ def _save_draft(request: HttpRequest, user: User, article: Article) -> str | Non
 def _classify(request: HttpRequest, user: User, article: Article) -> str | None:
     form = ArticleClassForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        report_form_errors(request, form)
         return None
     data = form.cleaned_data
     services.article_update(
@@ -408,7 +392,7 @@ def _submit(request: HttpRequest, user: User, article: Article) -> str:
 def _publish(request: HttpRequest, user: User, article: Article) -> str | None:
     form = PublishForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        report_form_errors(request, form)
         return None
     effective_at = form.cleaned_data["effective_at"]
     version = services.version_publish(
@@ -425,7 +409,7 @@ def _publish(request: HttpRequest, user: User, article: Article) -> str | None:
 def _reject(request: HttpRequest, user: User, article: Article) -> str | None:
     form = RejectForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        report_form_errors(request, form)
         return None
     version = services.version_reject(
         actor=user, version=_version_from_post(request, article), note=form.cleaned_data["note"]
@@ -444,7 +428,7 @@ def _rollback(request: HttpRequest, user: User, article: Article) -> str:
 
 def _link_translation(request: HttpRequest, user: User, article: Article) -> str:
     other_id = _int_param(request.POST.get("translation"))
-    other = _fetch(lambda: selectors.article_get_for_user(user=user, article_id=other_id or 0))
+    other = fetch_or_404(lambda: selectors.article_get_for_user(user=user, article_id=other_id or 0))
     services.article_link_translation(actor=user, article=article, translation=other)
     return _("The articles are now linked as translations.")
 
@@ -466,7 +450,7 @@ def preview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def version_detail(request: HttpRequest, article_id: int, number: int) -> HttpResponse:
     article = _article(request, article_id)
-    version = _fetch(
+    version = fetch_or_404(
         lambda: selectors.version_get(user=current_user(request), article=article, number=number)
     )
     return _render(
@@ -499,8 +483,8 @@ def version_compare(request: HttpRequest, article_id: int) -> HttpResponse:
     fields = []
     old = new = None
     if old_number is not None and new_number is not None:
-        old = _fetch(lambda: selectors.version_get(user=user, article=article, number=old_number))
-        new = _fetch(lambda: selectors.version_get(user=user, article=article, number=new_number))
+        old = fetch_or_404(lambda: selectors.version_get(user=user, article=article, number=old_number))
+        new = fetch_or_404(lambda: selectors.version_get(user=user, article=article, number=new_number))
         fields = selectors.version_diff(old, new)
     return _render(
         request,
@@ -514,7 +498,7 @@ def version_compare(request: HttpRequest, article_id: int) -> HttpResponse:
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    queue = _fetch(lambda: selectors.review_queue(user=user))
+    queue = fetch_or_404(lambda: selectors.review_queue(user=user))
     return _render(
         request,
         "knowledge/editor/review.html",
@@ -548,7 +532,7 @@ def manual_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The manual was created."))
                 return redirect("knowledge:editor-manual", slug=manual.slug)
         else:
-            _form_errors(request, form)
+            report_form_errors(request, form)
     else:
         form = ManualForm()
     manuals = selectors.manuals_with_editions(user)
@@ -564,7 +548,7 @@ def manual_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def manual_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = current_user(request)
-    manual = _fetch(lambda: selectors.manual_get_for_user(user=user, slug=slug))
+    manual = fetch_or_404(lambda: selectors.manual_get_for_user(user=user, slug=slug))
     chapters = selectors.manual_outline(manual=manual)
     editions = selectors.editions_for_manual(manual=manual)
     return _render(
@@ -587,7 +571,7 @@ def manual_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def manual_action(request: HttpRequest, slug: str) -> HttpResponse:
     user = current_user(request)
-    manual = _fetch(lambda: selectors.manual_get_for_user(user=user, slug=slug))
+    manual = fetch_or_404(lambda: selectors.manual_get_for_user(user=user, slug=slug))
     action = request.POST.get("action", "")
     try:
         if action == "add":
@@ -609,7 +593,7 @@ def manual_action(request: HttpRequest, slug: str) -> HttpResponse:
                 )
                 messages.success(request, _("Added."))
             else:
-                _form_errors(request, form)
+                report_form_errors(request, form)
         elif action in ("up", "down", "remove"):
             section_id = _int_param(request.POST.get("section"))
             section = ManualSection.objects.filter(manual=manual, pk=section_id or 0).first()
@@ -628,7 +612,7 @@ def manual_action(request: HttpRequest, slug: str) -> HttpResponse:
                 )
                 messages.success(request, _("Edition %(label)s was published.") % {"label": edition.label})
             else:
-                _form_errors(request, edition_form)
+                report_form_errors(request, edition_form)
         else:
             messages.error(request, _("Unknown action."))
     except ApplicationError as exc:
@@ -640,7 +624,7 @@ def manual_action(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _edition(request: HttpRequest, edition_id: int) -> ManualEdition:
-    edition: ManualEdition = _fetch(
+    edition: ManualEdition = fetch_or_404(
         lambda: selectors.edition_get_for_user(user=request.user, edition_id=edition_id)
     )
     return edition
