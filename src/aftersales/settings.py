@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "aftersales.core",
+    # The console and portal shell: base templates, view helpers, the navigation registry.
+    "aftersales.shell",
     "aftersales.customers",
     "aftersales.assets",
     "aftersales.tickets",

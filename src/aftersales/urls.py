@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from aftersales.api.api import api
 from aftersales.core import health
+from aftersales.shell.views import favicon
 
 # Uncaught errors outside views: 503 for a database or disk failure, JSON under /api/.
 handler500 = "aftersales.core.unavailable.server_error"
@@ -10,6 +11,7 @@ handler500 = "aftersales.core.unavailable.server_error"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

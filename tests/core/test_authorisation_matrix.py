@@ -272,6 +272,7 @@ EDIT_FORM = {
 PAGE_CASES: list[Case] = [
     page("GET", "healthz", PUBLIC),
     page("GET", "readyz", PUBLIC),
+    page("GET", "favicon.ico", PUBLIC),
     page("POST", "i18n/setlang/", PUBLIC, data={"language": "en"}),
     page("GET", "", EVERYONE),
     page("GET", "login/", PUBLIC),
@@ -341,7 +342,8 @@ PAGE_CASES: list[Case] = [
         ),
         seen_outside=STAFF,
     ),
-    page("GET", "portal/kb/suggest/", PORTAL, extra={"q": 1}),  # a fragment of the portal's form
+    # A fragment of the portal's form: staff are sent to the console as on every portal page.
+    page("GET", "portal/kb/suggest/", PORTAL, extra={"q": 1}, refused_as=CONSOLE),
     *scoped(page("GET", "console/kb/suggest/<str:number>/", STAFF)),
     *scoped(page("POST", "console/kb/suggest/<str:number>/use/", STAFF, data={"article": "{article}"})),
     # The mail quarantine, webhooks delivery log and phone call log.

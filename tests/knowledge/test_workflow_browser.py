@@ -85,7 +85,7 @@ def test_screenshots_of_the_editor_the_diff_and_the_manual(open_page, library, l
 
     zh = library["zh"]
     page.goto(f"/console/kb/articles/{zh.pk}/")
-    page.locator("details summary").first.click()
+    page.locator("main details summary").first.click()
     body = page.locator("textarea[name=body]")
     body.fill("## 预览\n\n**加粗** 文字")
     body.press("End")  # the preview follows key presses

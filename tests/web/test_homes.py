@@ -201,7 +201,7 @@ def test_the_supervisor_charts_are_labelled_in_chinese(login, supervisor, frozen
     charts = json.loads(re.search(r'id="home-charts" type="application/json">(.*?)</script>', body).group(1))
     assert charts["breaches"]["empty"] == "今天没有超时"
     assert charts["labels"] == {"on_track": "正常或无 SLA", "at_risk": "即将超时", "breached": "已超时"}
-    assert "/static/web/vendor/echarts.min.js" in body and "/static/web/homes.js" in body
+    assert "/static/shell/vendor/echarts.min.js" in body and "/static/web/homes.js" in body
 
 
 # --- technician and parts clerk --------------------------------------------------------------------

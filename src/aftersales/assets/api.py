@@ -25,6 +25,7 @@ from aftersales.core.models import User
 from aftersales.core.paging import keyset_page
 from aftersales.customers.models import Address
 from aftersales.customers.selectors import customer_get_for_user, visible_customers
+from aftersales.shell.views import api_user
 
 from . import services
 from .models import InstalledProduct, ProductModel
@@ -63,10 +64,6 @@ class InstalledProductPageOut(Schema):
     next_cursor: str | None
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def installed_product_out(product: InstalledProduct) -> dict:
     model = product.product_model
     return {
@@ -99,7 +96,7 @@ def list_installed_products(
     cursor: Text100 | None = None,
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
-    qs = _visible(_user(request))
+    qs = _visible(api_user(request))
     if customer is not None:
         qs = qs.filter(customer_id=customer)
     if serial_number:
@@ -110,7 +107,7 @@ def list_installed_products(
 
 @router.post("", response={201: InstalledProductOut, **ERRORS}, summary="Register an installed product")
 def register_installed_product(request: HttpRequest, payload: InstalledProductIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     customer = customer_get_for_user(user=user, customer_id=payload.customer)
     model = ProductModel.objects.filter(code=payload.product_model).first()
     if model is None:
@@ -137,7 +134,7 @@ def register_installed_product(request: HttpRequest, payload: InstalledProductIn
     "/{product_id}", response={200: InstalledProductOut, **ERRORS}, summary="Read an installed product"
 )
 def read_installed_product(request: HttpRequest, product_id: int = Path(..., gt=0, lt=2**62)) -> Any:
-    product = _visible(_user(request)).filter(pk=product_id).first()
+    product = _visible(api_user(request)).filter(pk=product_id).first()
     if product is None:
         raise NotFound()
     return installed_product_out(product)

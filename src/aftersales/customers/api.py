@@ -21,8 +21,9 @@ from aftersales.core.api_schemas import (
     Text5000,
 )
 from aftersales.core.errors import PermissionDenied, ValidationFailed
-from aftersales.core.models import Region, User
+from aftersales.core.models import Region
 from aftersales.core.roles import Capability
+from aftersales.shell.views import api_user
 
 from . import services
 from .models import Customer
@@ -113,10 +114,6 @@ class CustomerPageOut(Schema):
     next_cursor: str | None
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def customer_out(customer: Customer, *, for_customer: bool = False) -> dict:
     """``for_customer``: the customer reading its own record sees neither how the organisation
     ranks it (value tier) nor what staff noted about it."""
@@ -177,7 +174,7 @@ def list_customers(
     cursor: Text100 | None = None,
     limit: int = Query(25, ge=1, le=100),
 ) -> Any:
-    user = _user(request)
+    user = api_user(request)
     page, next_cursor = customer_search(user=user, q=q, cursor=cursor, limit=limit)
     return {
         "items": [customer_out(c, for_customer=user.is_customer) for c in page],
@@ -188,7 +185,7 @@ def list_customers(
 @router.post("", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     customer = services.customer_create(
-        actor=_user(request),
+        actor=api_user(request),
         name=payload.name,
         kind=payload.kind,
         phone=payload.phone,
@@ -202,7 +199,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
 
 @router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Read a customer")
 def read_customer(request: HttpRequest, customer_id: int = Path(..., gt=0, lt=2**62)) -> Any:
-    user = _user(request)
+    user = api_user(request)
     return customer_out(
         customer_with_identities(customer_get_for_user(user=user, customer_id=customer_id)),
         for_customer=user.is_customer,
@@ -213,7 +210,7 @@ def read_customer(request: HttpRequest, customer_id: int = Path(..., gt=0, lt=2*
 def patch_customer(
     request: HttpRequest, payload: CustomerPatchIn, customer_id: int = Path(..., gt=0, lt=2**62)
 ) -> Any:
-    user = _user(request)
+    user = api_user(request)
     customer = customer_get_for_user(user=user, customer_id=customer_id)
     changes: dict[str, Any] = {}
     for name in payload.model_fields_set - {"version"}:
@@ -236,7 +233,7 @@ def patch_customer(
     summary="Customers that may be the same as this one",
 )
 def list_duplicates(request: HttpRequest, customer_id: int = Path(..., gt=0, lt=2**62)) -> Any:
-    user = _user(request)
+    user = api_user(request)
     if not user.can(Capability.CUSTOMER_VIEW):
         raise PermissionDenied()
     customer = customer_get_for_user(user=user, customer_id=customer_id)
@@ -255,7 +252,7 @@ def list_duplicates(request: HttpRequest, customer_id: int = Path(..., gt=0, lt=
 def merge_customer(
     request: HttpRequest, payload: CustomerMergeIn, customer_id: int = Path(..., gt=0, lt=2**62)
 ) -> Any:
-    user = _user(request)
+    user = api_user(request)
     if not services.can_merge_customers(user):
         raise PermissionDenied()
     target = customer_get_for_user(user=user, customer_id=customer_id)

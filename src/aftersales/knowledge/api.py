@@ -35,6 +35,7 @@ from aftersales.core.api_schemas import (
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.models import User
 from aftersales.core.roles import public_name
+from aftersales.shell.views import api_user
 
 from . import selectors, services
 from .downloads import edition_html_response, edition_pdf_response
@@ -244,10 +245,6 @@ class CategoryListOut(Schema):
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _name(user: User | None, reader: User) -> str | None:
     if user is None:
         return None
@@ -327,11 +324,11 @@ def article_out(reader: User, article: Article) -> dict[str, Any]:
 
 
 def _article(request: HttpRequest, article_id: int) -> Article:
-    return selectors.article_get_for_user(user=_user(request), article_id=article_id)
+    return selectors.article_get_for_user(user=api_user(request), article_id=article_id)
 
 
 def _version(request: HttpRequest, article: Article, number: int) -> ArticleVersion:
-    return selectors.version_get(user=_user(request), article=article, number=number)
+    return selectors.version_get(user=api_user(request), article=article, number=number)
 
 
 def _category(category_id: int | None) -> Category | None:
@@ -400,9 +397,9 @@ def list_articles(
         status=status, locale=locale, category_id=category, q=q or None, audience=audience
     )
     page, next_cursor = selectors.article_list_for_editor(
-        user=_user(request), filters=filters, cursor=cursor, limit=limit
+        user=api_user(request), filters=filters, cursor=cursor, limit=limit
     )
-    writer = selectors.can_edit(_user(request))
+    writer = selectors.can_edit(api_user(request))
     items = []
     for article in page:
         live = article.published_version
@@ -432,7 +429,7 @@ def list_articles(
     "/articles", response={201: ArticleOut, **ERRORS}, summary="Create an article (version 1 as a draft)"
 )
 def create_article(request: HttpRequest, payload: ArticleIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     translation_of = None
     if payload.translation_of is not None:
         translation_of = selectors.article_get_for_user(user=user, article_id=payload.translation_of)
@@ -449,7 +446,7 @@ def create_article(request: HttpRequest, payload: ArticleIn) -> Any:
         translation_of=translation_of,
     )
     return Status(
-        201, article_out(_user(request), selectors.article_get_for_user(user=user, article_id=article.pk))
+        201, article_out(api_user(request), selectors.article_get_for_user(user=user, article_id=article.pk))
     )
 
 
@@ -463,18 +460,18 @@ def read_article_by_key(request: HttpRequest, locale: LocaleIn, key: Text120) ->
     if article is None:
         raise NotFound()
     return article_out(
-        _user(request), selectors.article_get_for_user(user=_user(request), article_id=article)
+        api_user(request), selectors.article_get_for_user(user=api_user(request), article_id=article)
     )
 
 
 @router.get("/articles/{article_id}", response={200: ArticleOut, **ERRORS}, summary="Read an article")
 def read_article(request: HttpRequest, article_id: int = Id) -> Any:
-    return article_out(_user(request), _article(request, article_id))
+    return article_out(api_user(request), _article(request, article_id))
 
 
 @router.patch("/articles/{article_id}", response={200: ArticleOut, **ERRORS}, summary="Classify an article")
 def patch_article(request: HttpRequest, payload: ArticlePatchIn, article_id: int = Id) -> Any:
-    user = _user(request)
+    user = api_user(request)
     article = _article(request, article_id)
     kwargs: dict[str, Any] = {"tags": payload.tags, "audience": payload.audience}
     if payload.clear_category:
@@ -482,14 +479,14 @@ def patch_article(request: HttpRequest, payload: ArticlePatchIn, article_id: int
     elif payload.category is not None:
         kwargs["category"] = _category(payload.category)
     services.article_update(actor=user, article=article, **kwargs)
-    return article_out(_user(request), selectors.article_get_for_user(user=user, article_id=article.pk))
+    return article_out(api_user(request), selectors.article_get_for_user(user=user, article_id=article.pk))
 
 
 @router.get("/articles/{article_id}/versions", response={200: VersionListOut, **ERRORS}, summary="Versions")
 def list_versions(request: HttpRequest, article_id: int = Id) -> Any:
     article = _article(request, article_id)
-    versions = selectors.article_versions(user=_user(request), article=article)
-    return {"items": [version_summary_out(_user(request), version) for version in versions]}
+    versions = selectors.article_versions(user=api_user(request), article=article)
+    return {"items": [version_summary_out(api_user(request), version) for version in versions]}
 
 
 @router.get(
@@ -497,7 +494,7 @@ def list_versions(request: HttpRequest, article_id: int = Id) -> Any:
 )
 def read_version(request: HttpRequest, article_id: int = Id, number: int = Number) -> Any:
     article = _article(request, article_id)
-    return version_out(_user(request), _version(request, article, number))
+    return version_out(api_user(request), _version(request, article, number))
 
 
 @router.put(
@@ -508,7 +505,7 @@ def read_version(request: HttpRequest, article_id: int = Id, number: int = Numbe
 def save_draft(request: HttpRequest, payload: DraftIn, article_id: int = Id) -> Any:
     article = _article(request, article_id)
     version = services.version_save_draft(
-        actor=_user(request),
+        actor=api_user(request),
         article=article,
         title=payload.title,
         body=payload.body,
@@ -516,7 +513,7 @@ def save_draft(request: HttpRequest, payload: DraftIn, article_id: int = Id) -> 
         change_note=payload.change_note,
         expected_updated_at=payload.expected_updated_at,
     )
-    return version_out(_user(request), version)
+    return version_out(api_user(request), version)
 
 
 @router.post(
@@ -527,8 +524,8 @@ def save_draft(request: HttpRequest, payload: DraftIn, article_id: int = Id) -> 
 def submit_version(request: HttpRequest, article_id: int = Id, number: int = Number) -> Any:
     article = _article(request, article_id)
     return version_out(
-        _user(request),
-        services.version_submit(actor=_user(request), version=_version(request, article, number)),
+        api_user(request),
+        services.version_submit(actor=api_user(request), version=_version(request, article, number)),
     )
 
 
@@ -542,9 +539,9 @@ def publish_version(
 ) -> Any:
     article = _article(request, article_id)
     version = services.version_publish(
-        actor=_user(request), version=_version(request, article, number), effective_at=payload.effective_at
+        actor=api_user(request), version=_version(request, article, number), effective_at=payload.effective_at
     )
-    return version_out(_user(request), version)
+    return version_out(api_user(request), version)
 
 
 @router.post(
@@ -555,9 +552,9 @@ def reject_version(
 ) -> Any:
     article = _article(request, article_id)
     version = services.version_reject(
-        actor=_user(request), version=_version(request, article, number), note=payload.note
+        actor=api_user(request), version=_version(request, article, number), note=payload.note
     )
-    return version_out(_user(request), version)
+    return version_out(api_user(request), version)
 
 
 @router.post(
@@ -569,15 +566,16 @@ def rollback_article(request: HttpRequest, payload: RollbackIn, article_id: int 
     article = _article(request, article_id)
     target = _version(request, article, payload.to_version)
     return version_out(
-        _user(request), services.article_rollback(actor=_user(request), article=article, to_version=target)
+        api_user(request),
+        services.article_rollback(actor=api_user(request), article=article, to_version=target),
     )
 
 
 @router.post("/articles/{article_id}/unpublish", response={200: ArticleOut, **ERRORS}, summary="Take offline")
 def unpublish_article(request: HttpRequest, article_id: int = Id) -> Any:
-    user = _user(request)
+    user = api_user(request)
     article = services.article_unpublish(actor=user, article=_article(request, article_id))
-    return article_out(_user(request), selectors.article_get_for_user(user=user, article_id=article.pk))
+    return article_out(api_user(request), selectors.article_get_for_user(user=user, article_id=article.pk))
 
 
 @router.get(
@@ -623,7 +621,7 @@ def diff_versions(
     summary="Was this article helpful?",
 )
 def article_feedback(request: HttpRequest, payload: FeedbackIn, article_id: int = Id) -> Any:
-    user = _user(request)
+    user = api_user(request)
     article = _article(request, article_id)
     if article.published_version_id is None:
         raise NotFound()
@@ -644,22 +642,23 @@ def article_feedback(request: HttpRequest, payload: FeedbackIn, article_id: int 
 
 @router.get("/manuals", response={200: ManualListOut, **ERRORS}, summary="Standard manuals")
 def list_manuals(request: HttpRequest) -> Any:
-    return {"items": [manual_out(manual) for manual in selectors.manuals_with_editions(_user(request))]}
+    return {"items": [manual_out(manual) for manual in selectors.manuals_with_editions(api_user(request))]}
 
 
 @router.get("/manuals/{slug}", response={200: ManualOut, **ERRORS}, summary="Read a manual")
 def read_manual(request: HttpRequest, slug: Text80) -> Any:
-    return manual_out(selectors.manual_get_for_user(user=_user(request), slug=slug))
+    return manual_out(selectors.manual_get_for_user(user=api_user(request), slug=slug))
 
 
 @router.get(
     "/manuals/{slug}/editions", response={200: EditionListOut, **ERRORS}, summary="Published editions"
 )
 def list_editions(request: HttpRequest, slug: Text80) -> Any:
-    manual = selectors.manual_get_for_user(user=_user(request), slug=slug)
+    manual = selectors.manual_get_for_user(user=api_user(request), slug=slug)
     return {
         "items": [
-            edition_out(_user(request), edition) for edition in selectors.editions_for_manual(manual=manual)
+            edition_out(api_user(request), edition)
+            for edition in selectors.editions_for_manual(manual=manual)
         ]
     }
 
@@ -670,10 +669,10 @@ def list_editions(request: HttpRequest, slug: Text80) -> Any:
     summary="Publish the next edition (reviewers)",
 )
 def publish_edition(request: HttpRequest, payload: EditionIn, slug: Text80) -> Any:
-    user = _user(request)
+    user = api_user(request)
     manual = selectors.manual_get_for_user(user=user, slug=slug)
     edition = services.manual_publish_edition(actor=user, manual=manual, label=payload.label)
-    return Status(201, edition_out(_user(request), edition))
+    return Status(201, edition_out(api_user(request), edition))
 
 
 _FILE_DOCS = {
@@ -689,7 +688,7 @@ _FILE_DOCS = {
     openapi_extra={"responses": _FILE_DOCS["html"]},
 )
 def edition_html(request: HttpRequest, edition_id: int = Id) -> Any:
-    edition = selectors.edition_get_for_user(user=_user(request), edition_id=edition_id)
+    edition = selectors.edition_get_for_user(user=api_user(request), edition_id=edition_id)
     return edition_html_response(edition)
 
 
@@ -700,5 +699,5 @@ def edition_html(request: HttpRequest, edition_id: int = Id) -> Any:
     openapi_extra={"responses": _FILE_DOCS["pdf"]},
 )
 def edition_pdf(request: HttpRequest, edition_id: int = Id) -> Any:
-    edition = selectors.edition_get_for_user(user=_user(request), edition_id=edition_id)
+    edition = selectors.edition_get_for_user(user=api_user(request), edition_id=edition_id)
     return edition_pdf_response(edition)

@@ -6,3 +6,8 @@ class KnowledgeConfig(AppConfig):
     name = "aftersales.knowledge"
     label = "knowledge"
     verbose_name = _("Knowledge base")
+
+    def ready(self) -> None:
+        from .navigation import register_navigation
+
+        register_navigation()

@@ -18,8 +18,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aftersales.core.errors import ApplicationError, NotFound, PermissionDenied
+from aftersales.core.errors import ApplicationError, NotFound
 from aftersales.core.models import User
+from aftersales.shell.views import current_user, fetch_or_404, report_form_errors
 
 from . import selectors, services
 from .downloads import edition_html_response, edition_pdf_response
@@ -52,12 +53,6 @@ NAV = "kb"
 # --- plumbing -----------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Editor pages are for writers (``kb.edit``); anybody else gets 403."""
 
@@ -71,15 +66,6 @@ def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return wrapped
 
 
-def _fetch(fetch: Callable[[], Any]) -> Any:
-    try:
-        return fetch()
-    except NotFound as exc:
-        raise Http404(str(exc.message)) from exc
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(str(exc.message)) from exc
-
-
 def _report(request: HttpRequest, error: ApplicationError) -> None:
     messages.error(request, str(error.message))
     for field, detail in (error.details or {}).items():
@@ -87,16 +73,9 @@ def _report(request: HttpRequest, error: ApplicationError) -> None:
             messages.warning(request, f"{field}: {detail}")
 
 
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for field_name, errors in form.errors.items():
-        label = form.fields[field_name].label if field_name in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else str(error))
-
-
 def _article(request: HttpRequest, article_id: int) -> Article:
-    article: Article = _fetch(
-        lambda: selectors.article_get_for_user(user=_user(request), article_id=article_id)
+    article: Article = fetch_or_404(
+        lambda: selectors.article_get_for_user(user=current_user(request), article_id=article_id)
     )
     return article
 
@@ -137,7 +116,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
         if getattr(request.user, "is_staff_member", False):
             return redirect("knowledge:help-root")
         raise DjangoPermissionDenied
-    user = _user(request)
+    user = current_user(request)
     form = ArticleFilterForm(request.GET)
     filters = EditorFilters()
     if form.is_valid():
@@ -183,7 +162,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
 @editor_required
 @require_http_methods(["GET", "POST"])
 def article_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     translation_of = None
     source_id = request.GET.get("translation_of") or request.POST.get("translation_of")
     if source_id and str(source_id).isdigit():
@@ -213,7 +192,7 @@ def article_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The article was created as a draft."))
                 return redirect(_article_url(article))
         else:
-            _form_errors(request, form)
+            report_form_errors(request, form)
     else:
         initial: dict[str, Any] = {"locale": Locale.ZH_HANS}
         # "Write an article" from the missing-articles report brings the searched words.
@@ -255,7 +234,7 @@ def _working_version(article: Article) -> ArticleVersion | None:
 @editor_required
 @require_GET
 def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     article = _article(request, article_id)
     versions = selectors.article_versions(user=user, article=article)
     working = _working_version(article)
@@ -328,8 +307,8 @@ def _version_from_post(request: HttpRequest, article: Article) -> ArticleVersion
     number = request.POST.get("number", "")
     if not number.isdigit() or len(number) > 9:
         raise Http404
-    version: ArticleVersion = _fetch(
-        lambda: selectors.version_get(user=_user(request), article=article, number=int(number))
+    version: ArticleVersion = fetch_or_404(
+        lambda: selectors.version_get(user=current_user(request), article=article, number=int(number))
     )
     return version
 
@@ -338,7 +317,7 @@ def _version_from_post(request: HttpRequest, article: Article) -> ArticleVersion
 @require_POST
 def article_action(request: HttpRequest, article_id: int) -> HttpResponse:
     """Every button of the article page posts here with an ``action``."""
-    user = _user(request)
+    user = current_user(request)
     article = _article(request, article_id)
     action = request.POST.get("action", "")
     handlers: dict[str, Callable[[], str | None]] = {
@@ -371,7 +350,7 @@ def article_action(request: HttpRequest, article_id: int) -> HttpResponse:
 def _save_draft(request: HttpRequest, user: User, article: Article) -> str | None:
     form = VersionTextForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        report_form_errors(request, form)
         return None
     data = form.cleaned_data
     version = services.version_save_draft(
@@ -391,7 +370,7 @@ def _save_draft(request: HttpRequest, user: User, article: Article) -> str | Non
 def _classify(request: HttpRequest, user: User, article: Article) -> str | None:
     form = ArticleClassForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        report_form_errors(request, form)
         return None
     data = form.cleaned_data
     services.article_update(
@@ -413,7 +392,7 @@ def _submit(request: HttpRequest, user: User, article: Article) -> str:
 def _publish(request: HttpRequest, user: User, article: Article) -> str | None:
     form = PublishForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        report_form_errors(request, form)
         return None
     effective_at = form.cleaned_data["effective_at"]
     version = services.version_publish(
@@ -430,7 +409,7 @@ def _publish(request: HttpRequest, user: User, article: Article) -> str | None:
 def _reject(request: HttpRequest, user: User, article: Article) -> str | None:
     form = RejectForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        report_form_errors(request, form)
         return None
     version = services.version_reject(
         actor=user, version=_version_from_post(request, article), note=form.cleaned_data["note"]
@@ -449,7 +428,7 @@ def _rollback(request: HttpRequest, user: User, article: Article) -> str:
 
 def _link_translation(request: HttpRequest, user: User, article: Article) -> str:
     other_id = _int_param(request.POST.get("translation"))
-    other = _fetch(lambda: selectors.article_get_for_user(user=user, article_id=other_id or 0))
+    other = fetch_or_404(lambda: selectors.article_get_for_user(user=user, article_id=other_id or 0))
     services.article_link_translation(actor=user, article=article, translation=other)
     return _("The articles are now linked as translations.")
 
@@ -471,7 +450,9 @@ def preview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def version_detail(request: HttpRequest, article_id: int, number: int) -> HttpResponse:
     article = _article(request, article_id)
-    version = _fetch(lambda: selectors.version_get(user=_user(request), article=article, number=number))
+    version = fetch_or_404(
+        lambda: selectors.version_get(user=current_user(request), article=article, number=number)
+    )
     return _render(
         request,
         "knowledge/editor/version_detail.html",
@@ -489,7 +470,7 @@ def _int_param(value: str | None) -> int | None:
 @editor_required
 @require_GET
 def version_compare(request: HttpRequest, article_id: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     article = _article(request, article_id)
     versions = selectors.article_versions(user=user, article=article)
     numbers = [version.number for version in versions]
@@ -502,8 +483,8 @@ def version_compare(request: HttpRequest, article_id: int) -> HttpResponse:
     fields = []
     old = new = None
     if old_number is not None and new_number is not None:
-        old = _fetch(lambda: selectors.version_get(user=user, article=article, number=old_number))
-        new = _fetch(lambda: selectors.version_get(user=user, article=article, number=new_number))
+        old = fetch_or_404(lambda: selectors.version_get(user=user, article=article, number=old_number))
+        new = fetch_or_404(lambda: selectors.version_get(user=user, article=article, number=new_number))
         fields = selectors.version_diff(old, new)
     return _render(
         request,
@@ -516,8 +497,8 @@ def version_compare(request: HttpRequest, article_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    queue = _fetch(lambda: selectors.review_queue(user=user))
+    user = current_user(request)
+    queue = fetch_or_404(lambda: selectors.review_queue(user=user))
     return _render(
         request,
         "knowledge/editor/review.html",
@@ -538,7 +519,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @editor_required
 @require_http_methods(["GET", "POST"])
 def manual_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if request.method == "POST":
         form = ManualForm(request.POST)
         if form.is_valid():
@@ -551,7 +532,7 @@ def manual_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The manual was created."))
                 return redirect("knowledge:editor-manual", slug=manual.slug)
         else:
-            _form_errors(request, form)
+            report_form_errors(request, form)
     else:
         form = ManualForm()
     manuals = selectors.manuals_with_editions(user)
@@ -566,8 +547,8 @@ def manual_list(request: HttpRequest) -> HttpResponse:
 @editor_required
 @require_GET
 def manual_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    manual = _fetch(lambda: selectors.manual_get_for_user(user=user, slug=slug))
+    user = current_user(request)
+    manual = fetch_or_404(lambda: selectors.manual_get_for_user(user=user, slug=slug))
     chapters = selectors.manual_outline(manual=manual)
     editions = selectors.editions_for_manual(manual=manual)
     return _render(
@@ -589,8 +570,8 @@ def manual_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @editor_required
 @require_POST
 def manual_action(request: HttpRequest, slug: str) -> HttpResponse:
-    user = _user(request)
-    manual = _fetch(lambda: selectors.manual_get_for_user(user=user, slug=slug))
+    user = current_user(request)
+    manual = fetch_or_404(lambda: selectors.manual_get_for_user(user=user, slug=slug))
     action = request.POST.get("action", "")
     try:
         if action == "add":
@@ -612,7 +593,7 @@ def manual_action(request: HttpRequest, slug: str) -> HttpResponse:
                 )
                 messages.success(request, _("Added."))
             else:
-                _form_errors(request, form)
+                report_form_errors(request, form)
         elif action in ("up", "down", "remove"):
             section_id = _int_param(request.POST.get("section"))
             section = ManualSection.objects.filter(manual=manual, pk=section_id or 0).first()
@@ -631,7 +612,7 @@ def manual_action(request: HttpRequest, slug: str) -> HttpResponse:
                 )
                 messages.success(request, _("Edition %(label)s was published.") % {"label": edition.label})
             else:
-                _form_errors(request, edition_form)
+                report_form_errors(request, edition_form)
         else:
             messages.error(request, _("Unknown action."))
     except ApplicationError as exc:
@@ -643,7 +624,7 @@ def manual_action(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _edition(request: HttpRequest, edition_id: int) -> ManualEdition:
-    edition: ManualEdition = _fetch(
+    edition: ManualEdition = fetch_or_404(
         lambda: selectors.edition_get_for_user(user=request.user, edition_id=edition_id)
     )
     return edition

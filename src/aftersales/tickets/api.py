@@ -21,6 +21,7 @@ from aftersales.core.roles import Capability
 from aftersales.core.selectors import audit_events_for
 from aftersales.customers.models import Contact, Customer
 from aftersales.customers.selectors import customer_get_for_user
+from aftersales.shell.views import api_user
 
 from . import services
 from .models import Attachment, TicketMessage
@@ -62,10 +63,6 @@ router = Router(tags=["tickets"])
 ERRORS = ERROR_RESPONSES
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _lookup(model: Any, pk: int | None, field: str) -> Any:
     """``model`` is a model class or a queryset; an unknown id is a validation error."""
     if pk is None:
@@ -98,7 +95,7 @@ def _detail(number: str, user: User) -> dict:
 
 @router.post("", response={201: TicketOut, **ERRORS}, summary="Open a ticket")
 def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
 
     def produce(*, as_json: bool) -> tuple[int, Any]:
         if user.is_customer:
@@ -183,7 +180,7 @@ def list_tickets(
         tag=tag,
         q=q,
     )
-    user = _user(request)
+    user = api_user(request)
     page = ticket_list_for_user(user=user, filters=filters, cursor=cursor, limit=limit)
     return {
         "items": [ticket_list_item_out(t, for_customer=user.is_customer) for t in page.items],
@@ -193,14 +190,14 @@ def list_tickets(
 
 @router.get("/{number}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
 def read_ticket(request: HttpRequest, number: str, response: HttpResponse) -> Any:
-    body = _detail(number, _user(request))
+    body = _detail(number, api_user(request))
     response["ETag"] = f'"{body["version"]}"'
     return body
 
 
 @router.patch("/{number}", response={200: TicketOut, **ERRORS}, summary="Edit a ticket (If-Match: version)")
 def patch_ticket(request: HttpRequest, number: str, payload: TicketPatchIn, response: HttpResponse) -> Any:
-    user = _user(request)
+    user = api_user(request)
     ticket = ticket_get_for_user(number=number, user=user, for_detail=True)
     sent = payload.model_fields_set
     expected_version = _parse_if_match(request)
@@ -237,7 +234,7 @@ def patch_ticket(request: HttpRequest, number: str, payload: TicketPatchIn, resp
     "/{number}/transition", response={200: TicketOut, **ERRORS}, summary="Move a ticket to another stage"
 )
 def transition_ticket(request: HttpRequest, number: str, payload: TransitionIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     ticket = ticket_get_for_user(number=number, user=user)
     expected_version = _parse_if_match(request) or payload.version
     services.ticket_transition(
@@ -253,7 +250,7 @@ def list_messages(
     cursor: Text100 | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Any:
-    user = _user(request)
+    user = api_user(request)
     ticket = ticket_get_for_user(number=number, user=user)
     messages = ticket_thread_for_user(ticket=ticket, user=user)
     if cursor:
@@ -271,7 +268,7 @@ def list_messages(
     "/{number}/messages", response={201: MessageOut, **ERRORS}, summary="Reply or add an internal note"
 )
 def add_message(request: HttpRequest, number: str, payload: MessageIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     ticket = ticket_get_for_user(number=number, user=user)
     message = services.ticket_add_message(
         ticket=ticket,
@@ -287,7 +284,7 @@ def add_message(request: HttpRequest, number: str, payload: MessageIn) -> Any:
     "/{number}/timeline", response={200: TimelineOut, **ERRORS}, summary="Stage changes with durations"
 )
 def timeline(request: HttpRequest, number: str) -> Any:
-    user = _user(request)
+    user = api_user(request)
     ticket = ticket_get_for_user(number=number, user=user)
     return {
         "items": [
@@ -299,7 +296,7 @@ def timeline(request: HttpRequest, number: str) -> Any:
 
 @router.get("/{number}/audit", response={200: AuditPageOut, **ERRORS}, summary="Who changed what and when")
 def audit_trail(request: HttpRequest, number: str) -> Any:
-    user = _user(request)
+    user = api_user(request)
     ticket = ticket_get_for_user(number=number, user=user)
     events = audit_events_for(obj=ticket, user=user)
     return {
@@ -325,7 +322,7 @@ def upload_attachment(
     message: int | None = Form(None, gt=0, lt=2**62),  # noqa: B008
     internal: bool = Form(False),  # noqa: B008
 ) -> Any:
-    user = _user(request)
+    user = api_user(request)
     ticket = ticket_get_for_user(number=number, user=user)
     message_obj = None
     if message is not None:
@@ -355,7 +352,7 @@ def upload_attachment(
 def download_attachment(
     request: HttpRequest, number: str, attachment_id: int = Path(..., gt=0, lt=2**62)
 ) -> Any:
-    user = _user(request)
+    user = api_user(request)
     ticket = ticket_get_for_user(number=number, user=user)
     attachment = next(
         (a for a in attachments_for_user(ticket=ticket, user=user) if a.pk == attachment_id), None
@@ -379,7 +376,7 @@ def attachment_file_response(attachment: Attachment) -> FileResponse:
 
 @router.post("/{number}/merge", response={200: TicketOut, **ERRORS}, summary="Merge this ticket into another")
 def merge_ticket(request: HttpRequest, number: str, payload: TicketMergeIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     source = ticket_get_for_user(number=number, user=user)
     target = ticket_get_for_user(number=payload.into, user=user)
     services.ticket_merge(source=source, target=target, actor=user)
@@ -388,7 +385,7 @@ def merge_ticket(request: HttpRequest, number: str, payload: TicketMergeIn) -> A
 
 @router.post("/{number}/links", response={200: TicketOut, **ERRORS}, summary="Link a related ticket")
 def link_ticket(request: HttpRequest, number: str, payload: LinkIn) -> Any:
-    user = _user(request)
+    user = api_user(request)
     ticket = ticket_get_for_user(number=number, user=user)
     other = ticket_get_for_user(number=payload.other, user=user)
     services.ticket_link(ticket=ticket, other=other, actor=user)

@@ -6,3 +6,8 @@ class WebConfig(AppConfig):
     name = "aftersales.web"
     label = "web"
     verbose_name = _("Console and portal")
+
+    def ready(self) -> None:
+        from .navigation import register_navigation
+
+        register_navigation()

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from aftersales.core.errors import ApplicationError, ValidationFailed
+from aftersales.shell.views import error_lines as error_lines
 from aftersales.tickets.lifecycle import CUSTOMER_TRANSITIONS, STANDARD_PROCESS, TicketStatus
 from aftersales.tickets.models import TicketStatusChange
 
@@ -126,11 +126,3 @@ def customer_actions(status: str) -> list[str]:
         for target in (TicketStatus.CLOSED, TicketStatus.REOPENED, TicketStatus.CANCELLED)
         if target in targets
     ]
-
-
-def error_lines(error: ApplicationError) -> list[str]:
-    """The error's message, then each field problem of a validation error."""
-    lines = [str(error.message)]
-    if isinstance(error, ValidationFailed) or error.code == "validation_error":
-        lines.extend(str(value) for value in error.details.values() if isinstance(value, str))
-    return lines

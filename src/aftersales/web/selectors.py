@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from aftersales.assets.models import InstalledProduct
 from aftersales.core.models import Team, User
 from aftersales.core.roles import Role
-from aftersales.customers.models import Contact, Customer
+from aftersales.customers.models import Address, Contact, Customer
 from aftersales.sla.selectors import ticket_sla_badges, tickets_by_time_to_breach
 from aftersales.tickets.lifecycle import OPEN_STATUSES, TicketStatus
 from aftersales.tickets.models import Ticket, TicketLink
@@ -106,6 +106,16 @@ def customer_other_tickets(*, user: User, ticket: Ticket, limit: int = 8) -> lis
         .exclude(pk=ticket.pk)
         .order_by("-id")[:limit]
     )
+
+
+def service_address(*, ticket: Ticket) -> Address | None:
+    """Where the job is: the installed product's address, else the customer's default (or first)
+    address. One query."""
+    addresses = Address.objects.select_related("region")
+    product = ticket.installed_product
+    if product is not None and product.address_id:
+        return addresses.filter(pk=product.address_id).first()
+    return addresses.filter(customer_id=ticket.customer_id).order_by("-is_default", "id").first()
 
 
 def customer_contacts(*, customer: Customer) -> list[Contact]:

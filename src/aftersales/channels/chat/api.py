@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from aftersales.core.api_schemas import ERROR_RESPONSES, Text200
-from aftersales.core.models import User
+from aftersales.shell.views import api_user
 
 from .models import Conversation, ConversationStatus
 from .selectors import conversation_get_for_staff, conversation_list, message_payload, messages_since
@@ -84,18 +84,12 @@ def _out(conversation: Conversation) -> dict:
     }
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
-
-
 @router.get("/conversations", response={200: ConversationPageOut, **ERROR_RESPONSES})
 def list_conversations(request: HttpRequest, filters: Query[ChatFilters]) -> dict:
     """Chat conversations, newest first (keyset paging); filter by status."""
     limit = max(1, min(filters.limit, 100))
     rows, next_cursor = conversation_list(
-        user=_user(request),
+        user=api_user(request),
         status=filters.status.value if filters.status else None,
         cursor=filters.cursor,
         limit=limit,
@@ -106,7 +100,7 @@ def list_conversations(request: HttpRequest, filters: Query[ChatFilters]) -> dic
 @router.get("/conversations/{conversation_id}", response={200: ConversationDetailOut, **ERROR_RESPONSES})
 def get_conversation(request: HttpRequest, conversation_id: int) -> dict:
     """One conversation with every line (system lines in the reader's language)."""
-    conversation = conversation_get_for_staff(user=_user(request), conversation_id=conversation_id)
+    conversation = conversation_get_for_staff(user=api_user(request), conversation_id=conversation_id)
     language = normalise_language(getattr(request, "LANGUAGE_CODE", "zh-hans"))
     lines = messages_since(conversation_id=conversation.pk, since_id=0, limit=5000)
     return {

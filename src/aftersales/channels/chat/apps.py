@@ -8,6 +8,9 @@ class ChatConfig(AppConfig):
     verbose_name = _("Chat")
 
     def ready(self) -> None:
+        from .navigation import register_navigation
+
+        register_navigation()
         from aftersales.core.events import subscribe
         from aftersales.customers.events import CustomersMerged
 

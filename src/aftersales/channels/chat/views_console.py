@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from aftersales.core.errors import ApplicationError, BadRequest, NotFound, ValidationFailed
 from aftersales.core.models import User
+from aftersales.shell.views import current_user
 
 from .selectors import (
     agent_is_online,
@@ -55,11 +56,6 @@ def chat_agent_required(view: Callable[..., HttpResponseBase]) -> Callable[..., 
     return wrapped
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _language() -> str:
     return normalise_language(get_language())
 
@@ -93,7 +89,7 @@ def _conversation_id(raw: str | None) -> int | None:
 
 
 def _detail(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
-    conversation = conversation_get_for_staff(user=_user(request), conversation_id=conversation_id)
+    conversation = conversation_get_for_staff(user=current_user(request), conversation_id=conversation_id)
     language = _language()
     return {
         "conversation": conversation_summary(conversation, language=language),
@@ -107,7 +103,7 @@ def _detail(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
 @chat_agent_required
 @require_GET
 def console(request: HttpRequest) -> HttpResponseBase:
-    user = _user(request)
+    user = current_user(request)
     strings = {
         "waiting": _("Waiting"),
         "active": _("Active"),
@@ -149,10 +145,10 @@ def console_stream(request: HttpRequest) -> HttpResponseBase:
     except ValueError:
         raise ValidationFailed(details={"since": _("Enter a whole number.")}) from None
     if conversation_id is not None:
-        conversation_get_for_staff(user=_user(request), conversation_id=conversation_id)
+        conversation_get_for_staff(user=current_user(request), conversation_id=conversation_id)
     return stream_response(
         console_events(
-            user=_user(request), language=_language(), conversation_id=conversation_id, since_id=since
+            user=current_user(request), language=_language(), conversation_id=conversation_id, since_id=since
         )
     )
 
@@ -170,25 +166,25 @@ def console_presence(request: HttpRequest) -> HttpResponseBase:
     online = data.get("online")
     if not isinstance(online, bool):
         raise ValidationFailed(details={"online": _("Answer true or false.")})
-    agent_presence_set(user=_user(request), online=online)
-    return JsonResponse({"online": agent_is_online(user=_user(request))})
+    agent_presence_set(user=current_user(request), online=online)
+    return JsonResponse({"online": agent_is_online(user=current_user(request))})
 
 
 @chat_agent_required
 @require_POST
 def console_accept(request: HttpRequest, conversation_id: int) -> HttpResponseBase:
-    conversation = conversation_get_for_staff(user=_user(request), conversation_id=conversation_id)
-    conversation_accept(conversation=conversation, agent=_user(request))
+    conversation = conversation_get_for_staff(user=current_user(request), conversation_id=conversation_id)
+    conversation_accept(conversation=conversation, agent=current_user(request))
     return JsonResponse(_detail(request, conversation_id))
 
 
 @chat_agent_required
 @require_POST
 def console_message(request: HttpRequest, conversation_id: int) -> HttpResponseBase:
-    conversation = conversation_get_for_staff(user=_user(request), conversation_id=conversation_id)
+    conversation = conversation_get_for_staff(user=current_user(request), conversation_id=conversation_id)
     data = _json(request)
     line = conversation_agent_message(
-        conversation=conversation, agent=_user(request), body=data.get("body", "")
+        conversation=conversation, agent=current_user(request), body=data.get("body", "")
     )
     return JsonResponse({"message": message_payload(line, language=_language(), for_staff=True)}, status=201)
 
@@ -196,8 +192,8 @@ def console_message(request: HttpRequest, conversation_id: int) -> HttpResponseB
 @chat_agent_required
 @require_POST
 def console_close(request: HttpRequest, conversation_id: int) -> HttpResponseBase:
-    conversation = conversation_get_for_staff(user=_user(request), conversation_id=conversation_id)
-    conversation_close(conversation=conversation, actor=_user(request))
+    conversation = conversation_get_for_staff(user=current_user(request), conversation_id=conversation_id)
+    conversation_close(conversation=conversation, actor=current_user(request))
     return JsonResponse(_detail(request, conversation_id))
 
 

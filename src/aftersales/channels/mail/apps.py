@@ -8,6 +8,9 @@ class MailConfig(AppConfig):
     verbose_name = _("E-mail")
 
     def ready(self) -> None:
+        from .navigation import register_navigation
+
+        register_navigation()
         from .handlers import register
 
         register()

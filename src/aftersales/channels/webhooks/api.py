@@ -11,7 +11,7 @@ from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
 from aftersales.core.api_schemas import ERROR_RESPONSES
-from aftersales.core.models import User
+from aftersales.shell.views import api_user
 
 from . import selectors
 from .services import webhook_delivery_retry_now
@@ -57,23 +57,17 @@ class DeliveryFilters(Schema):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
-
-
 @router.get("/endpoints", response={200: list[EndpointOut], **ERROR_RESPONSES})
 def list_endpoints(request: HttpRequest) -> list[EndpointOut]:
     """Outbound endpoints (administrators). Secrets are never returned."""
-    return [EndpointOut.from_orm(endpoint) for endpoint in selectors.endpoint_list(user=_user(request))]
+    return [EndpointOut.from_orm(endpoint) for endpoint in selectors.endpoint_list(user=api_user(request))]
 
 
 @router.get("/deliveries", response={200: DeliveryPageOut, **ERROR_RESPONSES})
 def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> DeliveryPageOut:
     """Outbound deliveries, newest first, with their attempts and the receiver's last answer."""
     items, next_cursor = selectors.delivery_page(
-        user=_user(request),
+        user=api_user(request),
         status=filters.status or "",
         endpoint_id=filters.endpoint,
         event_type=filters.event_type or "",
@@ -85,12 +79,12 @@ def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> De
 
 @router.get("/deliveries/{delivery_id}", response={200: DeliveryOut, **ERROR_RESPONSES})
 def get_delivery(request: HttpRequest, delivery_id: int = Path(..., gt=0, lt=2**62)) -> DeliveryOut:
-    return DeliveryOut.from_orm(selectors.delivery_get(user=_user(request), delivery_id=delivery_id))
+    return DeliveryOut.from_orm(selectors.delivery_get(user=api_user(request), delivery_id=delivery_id))
 
 
 @router.post("/deliveries/{delivery_id}/retry", response={200: DeliveryOut, **ERROR_RESPONSES})
 def retry_delivery(request: HttpRequest, delivery_id: int = Path(..., gt=0, lt=2**62)) -> DeliveryOut:
     """Attempt a pending or failed delivery again now (409 for one delivered or in flight)."""
-    user = _user(request)
+    user = api_user(request)
     delivery = selectors.delivery_get(user=user, delivery_id=delivery_id)
     return DeliveryOut.from_orm(webhook_delivery_retry_now(delivery=delivery, actor=user))

@@ -8,6 +8,9 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Webhooks")
 
     def ready(self) -> None:
+        from .navigation import register_navigation
+
+        register_navigation()
         from .handlers import register
 
         register()

@@ -61,16 +61,6 @@ def kb_portal_suggestions(context: Any) -> dict[str, Any]:
     return {"request": context.get("request")}
 
 
-@register.inclusion_tag("knowledge/help/_portal_nav.html", takes_context=True)
-def kb_portal_nav(context: Any) -> dict[str, Any]:
-    """The help centre and the bot in the portal's menu (in the reader's language)."""
-    from django.utils.translation import get_language
-
-    from ..bot import normalize_locale
-
-    return {"locale": normalize_locale(get_language())}
-
-
 @register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     return mapping.get(key) if isinstance(mapping, dict) else None

@@ -146,6 +146,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[s
         "attachment_form": AttachmentForm(),
         "number_form": TicketNumberForm(),
         "contacts": selectors.customer_contacts(customer=ticket.customer),
+        "service_address": selectors.service_address(ticket=ticket),
         "other_tickets": selectors.customer_other_tickets(user=user, ticket=ticket),
         "linked": selectors.linked_tickets(user=user, ticket=ticket),
         "sla": ticket_sla_summary(ticket),

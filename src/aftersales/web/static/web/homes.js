@@ -1,4 +1,4 @@
-// Draws the charts of the role homes with the vendored Apache ECharts (web/vendor/echarts.min.js).
+// Draws the charts of the role homes with the vendored Apache ECharts (shell/vendor/echarts.min.js).
 // The page puts the figures and every label in <script type="application/json" id="home-charts">
 // (Django's json_script), so this file holds no text and no data, and no inline script is needed
 // under the Content-Security-Policy.
