@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.models import User
@@ -49,7 +49,7 @@ class Placeholder:
 def _product(ticket: Ticket, actor: User | None) -> str:
     product = ticket.installed_product
     if product is None:
-        return gettext("your product")
+        return pgettext("placeholder when no product is linked", "product")
     return product.product_model.display_name
 
 

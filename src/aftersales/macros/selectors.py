@@ -52,7 +52,10 @@ def macros_usable_by(user: User) -> QuerySet[Macro]:
         return Macro.objects.none()
     return Macro.objects.filter(is_active=True).filter(
         Q(scope=MacroScope.GLOBAL)
-        | Q(scope=MacroScope.TEAM, team_id__in=_team_ids(user))
+        | Q(
+            scope=MacroScope.TEAM,
+            team_id__in=Team.objects.filter(Q(members=user) | Q(lead=user)).values("pk"),
+        )
         | Q(scope=MacroScope.PERSONAL, owner=user)
     )
 
