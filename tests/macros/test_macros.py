@@ -87,14 +87,19 @@ def test_a_registered_visit_window_fills_the_placeholder(macro, ticket, agent):
 def test_without_a_product_the_placeholder_says_so(macro, agent):
     ticket = TicketFactory(customer=CustomerFactory(name="赵磊", language="en"))
     body = macro_preview(macro=macro, ticket=ticket, actor=agent).body
-    assert body == f"Dear 赵磊, ticket {ticket.number} about your product is in hand; visit: not scheduled yet."
+    assert (
+        body == f"Dear 赵磊, ticket {ticket.number} about your product is in hand; visit: not scheduled yet."
+    )
     ticket.customer.language = "zh-hans"
     assert "的产品已受理；上门时间：尚未预约。" in macro_preview(macro=macro, ticket=ticket, actor=agent).body
 
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("en", "Unknown placeholder(s): {{ customer_nmae }}."), ("zh-hans", "未知的占位符：{{ customer_nmae }}。")],
+    [
+        ("en", "Unknown placeholder(s): {{ customer_nmae }}."),
+        ("zh-hans", "未知的占位符：{{ customer_nmae }}。"),
+    ],
 )
 def test_unknown_placeholders_are_refused_at_save_with_a_translated_error(supervisor, language, expected):
     with translation.override(language), pytest.raises(ValidationFailed) as refused:
@@ -136,7 +141,9 @@ def test_scopes_decide_who_may_write_and_use(supervisor, agent):
     assert macros_usable_by(customer_user()).count() == 0
 
 
-def test_applying_sets_fields_replies_and_moves_the_stage_in_one_audited_transaction(supervisor, agent, ticket):
+def test_applying_sets_fields_replies_and_moves_the_stage_in_one_audited_transaction(
+    supervisor, agent, ticket
+):
     team = TeamFactory()
     macro = macro_create(
         actor=supervisor,
@@ -284,7 +291,8 @@ def test_picker_inserts_the_filled_text_and_sending_counts_the_use(agent, macro,
     assert "王芳您好" in inserted and "<html" not in inserted
     assert f'name="macro" value="{macro.pk}"' in inserted
     sent = client.post(
-        f"/console/tickets/{ticket.number}/reply/", {"body": "王芳您好，已改过。", "kind": "reply", "macro": macro.pk}
+        f"/console/tickets/{ticket.number}/reply/",
+        {"body": "王芳您好，已改过。", "kind": "reply", "macro": macro.pk},
     )
     assert sent.status_code == 302
     macro.refresh_from_db()
@@ -294,7 +302,12 @@ def test_picker_inserts_the_filled_text_and_sending_counts_the_use(agent, macro,
 
 def test_picker_applies_the_whole_macro(agent, supervisor, ticket):
     macro = macro_create(
-        actor=supervisor, name="加急", scope="global", body_zh="已加急。", body_en="Escalated.", set_priority="urgent"
+        actor=supervisor,
+        name="加急",
+        scope="global",
+        body_zh="已加急。",
+        body_en="Escalated.",
+        set_priority="urgent",
     )
     response = login(agent).post(
         f"/console/tickets/{ticket.number}/macro/", {"macro": macro.pk, "version": ticket.version}

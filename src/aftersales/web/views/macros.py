@@ -7,12 +7,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aftersales.core.errors import ApplicationError
+from aftersales.core.errors import ApplicationError, NotFound
 from aftersales.core.models import Team, User
 from aftersales.macros.models import Macro, MacroScope
 from aftersales.macros.selectors import (
@@ -20,6 +20,7 @@ from aftersales.macros.selectors import (
     macro_get_usable,
     macro_list_for_manager,
     macro_preview,
+    macros_usable_by,
     manageable_teams,
     may_manage_shared_macros,
     may_write_personal_macros,
@@ -83,6 +84,16 @@ def _values(form: MacroForm) -> dict[str, Any]:
     }
 
 
+def _manageable(user: User, macro_id: int) -> Macro:
+    """404 for a macro the user cannot see; 403 for one it uses but may not change."""
+    try:
+        return macro_get_manageable(user=user, macro_id=macro_id)
+    except NotFound:
+        if macros_usable_by(user).filter(pk=macro_id).exists():
+            raise DjangoPermissionDenied from None
+        raise Http404 from None
+
+
 def _page(
     request: HttpRequest, form: MacroForm, macro: Macro | None, errors: dict[str, Any] | None = None
 ) -> HttpResponse:
@@ -142,7 +153,7 @@ def macro_new(request: HttpRequest) -> HttpResponse:
 def macro_edit(request: HttpRequest, macro_id: int) -> HttpResponse:
     user = current_user(request)
     _require_macros(user)
-    macro = fetch_or_404(lambda: macro_get_manageable(user=user, macro_id=macro_id))
+    macro = _manageable(user, macro_id)
     if request.method == "GET":
         initial = {
             "name": macro.name,
@@ -183,7 +194,7 @@ def macro_edit(request: HttpRequest, macro_id: int) -> HttpResponse:
 def macro_archive_view(request: HttpRequest, macro_id: int) -> HttpResponse:
     user = current_user(request)
     _require_macros(user)
-    macro = fetch_or_404(lambda: macro_get_manageable(user=user, macro_id=macro_id))
+    macro = _manageable(user, macro_id)
     try:
         macro_archive(macro=macro, actor=user)
     except ApplicationError as exc:
