@@ -15,6 +15,12 @@ def _blank(choices: list[tuple[Any, Any]], label: Any) -> list[tuple[Any, Any]]:
     return [("", label), *choices]
 
 
+def _set_choices(form: forms.Form, name: str, choices: list[tuple[Any, Any]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class CustomerFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
@@ -32,8 +38,8 @@ class CustomerFilterForm(forms.Form):
 
     def __init__(self, *args: Any, regions: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _blank([(r.pk, r.display_name) for r in regions], _("Any region"))  # type: ignore[attr-defined]
-        self.fields["tier"].choices = _blank(ValueTier.choices, _("Any tier"))  # type: ignore[attr-defined]
+        _set_choices(self, "region", _blank([(r.pk, r.display_name) for r in regions], _("Any region")))
+        _set_choices(self, "tier", _blank(ValueTier.choices, _("Any tier")))
 
 
 class CustomerEditForm(forms.Form):
@@ -50,7 +56,7 @@ class CustomerEditForm(forms.Form):
 
     def __init__(self, *args: Any, regions: list[Any], may_set_tier: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _blank([(r.pk, r.display_name) for r in regions], _("No region"))  # type: ignore[attr-defined]
+        _set_choices(self, "region", _blank([(r.pk, r.display_name) for r in regions], _("No region")))
         if not may_set_tier:
             del self.fields["value_tier"]
 
@@ -73,7 +79,7 @@ class AddressForm(forms.Form):
 
     def __init__(self, *args: Any, regions: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _blank([(r.pk, r.display_name) for r in regions], _("No region"))  # type: ignore[attr-defined]
+        _set_choices(self, "region", _blank([(r.pk, r.display_name) for r in regions], _("No region")))
 
 
 class InstalledProductForm(forms.Form):
@@ -91,8 +97,8 @@ class InstalledProductForm(forms.Form):
 
     def __init__(self, *args: Any, models: list[Any], addresses: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product_model"].choices = [(m.pk, f"{m.code} {m.display_name}") for m in models]  # type: ignore[attr-defined]
-        self.fields["address"].choices = _blank([(a.pk, a.line) for a in addresses], _("No address"))  # type: ignore[attr-defined]
+        _set_choices(self, "product_model", [(m.pk, f"{m.code} {m.display_name}") for m in models])
+        _set_choices(self, "address", _blank([(a.pk, a.line) for a in addresses], _("No address")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

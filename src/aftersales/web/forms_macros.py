@@ -18,6 +18,12 @@ def _blank(choices: list[tuple[Any, Any]], label: Any) -> list[tuple[Any, Any]]:
     return [("", label), *choices]
 
 
+def _set_choices(form: forms.Form, name: str, choices: list[tuple[Any, Any]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class MacroForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     scope = forms.ChoiceField(label=_("Who may use it"), choices=MacroScope.choices)
@@ -55,19 +61,23 @@ class MacroForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scope"].choices = [
-            (value, label) for value, label in MacroScope.choices if value in scopes
-        ]  # type: ignore[attr-defined]
-        self.fields["team"].choices = _blank([(t.pk, t.display_name) for t in teams], _("No team"))  # type: ignore[attr-defined]
-        self.fields["set_priority"].choices = _blank(Priority.choices, _("Leave as it is"))  # type: ignore[attr-defined]
-        self.fields["set_team"].choices = _blank(
-            [(t.pk, t.display_name) for t in all_teams], _("Leave as it is")
-        )  # type: ignore[attr-defined]
-        self.fields["set_assignee"].choices = _blank(  # type: ignore[attr-defined]
-            [(u.pk, f"{u} · {u.get_role_display()}") for u in staff], _("Leave as it is")
+        _set_choices(
+            self, "scope", [(value, label) for value, label in MacroScope.choices if value in scopes]
         )
-        self.fields["set_status"].choices = _blank(  # type: ignore[attr-defined]
-            [(s.value, s.label) for s in MACRO_TARGET_STATUSES], _("Leave as it is")
+        _set_choices(self, "team", _blank([(t.pk, t.display_name) for t in teams], _("No team")))
+        _set_choices(self, "set_priority", _blank(Priority.choices, _("Leave as it is")))
+        _set_choices(
+            self, "set_team", _blank([(t.pk, t.display_name) for t in all_teams], _("Leave as it is"))
+        )
+        _set_choices(
+            self,
+            "set_assignee",
+            _blank([(u.pk, f"{u} · {u.get_role_display()}") for u in staff], _("Leave as it is")),
+        )
+        _set_choices(
+            self,
+            "set_status",
+            _blank([(s.value, s.label) for s in MACRO_TARGET_STATUSES], _("Leave as it is")),
         )
 
     def clean_add_tags(self) -> list[str]:
