@@ -19,6 +19,7 @@ from aftersales.core.errors import Conflict, NotFound, PermissionDenied, Validat
 from aftersales.core.models import Team, User
 from aftersales.core.roles import Role
 from aftersales.core.services import audit_record
+from aftersales.tickets.errors import StaleTicket
 from aftersales.tickets.lifecycle import TicketStatus
 from aftersales.tickets.models import Priority, Ticket, TicketMessage
 from aftersales.tickets.services import ticket_add_message, ticket_transition, ticket_update
@@ -274,14 +275,13 @@ def macro_apply(
     The ticket services check the actor's rights; any refusal undoes the whole macro."""
     if not macro.is_active:
         raise Conflict(_("This canned reply was archived."), details={"macro": macro.pk})
+    # Lock the ticket row only (PostgreSQL refuses FOR UPDATE on the nullable side of the joins).
     ticket = (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("customer", "contact", "installed_product__product_model")
         .get(pk=ticket.pk)
     )
     if expected_version is not None and expected_version != ticket.version:
-        from aftersales.tickets.errors import StaleTicket
-
         raise StaleTicket(number=ticket.number, current_version=ticket.version)
     changed: list[str] = []
     changes: dict[str, Any] = {}
