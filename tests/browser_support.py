@@ -79,3 +79,23 @@ def sign_in(page: Any, username: str, *, wait: bool = False) -> None:
 def shoot(page: Any, name: str, *, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+# Elements of the page's own content (``main``) that reach past the right edge of the viewport.
+# The shell's top bar is checked by the shell's own tests; a page's content must fit by itself.
+MAIN_OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const el of document.querySelectorAll('main *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width && box.right > width + 1 && getComputedStyle(el).position !== 'fixed') {
+      out.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} ${Math.round(box.right)}`);
+    }
+  }
+  return out.slice(0, 10);
+}"""
+
+
+def main_overflow(page: Any) -> list[str]:
+    """What in ``main`` is wider than the screen (empty when the content fits)."""
+    return page.evaluate(MAIN_OVERFLOW_JS)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "aftersales.channels.phone",
     "aftersales.channels.webhooks",
     "aftersales.knowledge",
+    "aftersales.macros",
     "aftersales.api",
     # django-ninja's own templates and static files: the API docs are served from here, not a
     # CDN, so they work offline and under the Content-Security-Policy.

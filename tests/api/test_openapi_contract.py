@@ -34,6 +34,7 @@ from aftersales.channels.webhooks.models import WebhookDelivery
 from aftersales.core.roles import Role
 from aftersales.core.services import api_token_create
 from aftersales.knowledge import services as kb
+from aftersales.macros.services import macro_create
 from aftersales.tickets.models import Ticket
 from aftersales.tickets.services import attachment_add, ticket_open
 from tests.chat.factories import ChatChannelFactory
@@ -221,6 +222,16 @@ class World:
         return delivery
 
     @cached_property
+    def macro(self):
+        return macro_create(
+            actor=self.admin,
+            name="受理回复",
+            scope="global",
+            body_zh="{{ customer_name }}您好，工单 {{ ticket_number }} 已受理。",
+            body_en="Dear {{ customer_name }}, ticket {{ ticket_number }} is in hand.",
+        )
+
+    @cached_property
     def attachment(self):
         upload = SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png")
         return attachment_add(ticket=self.ticket, actor=self.admin, upload=upload)
@@ -259,6 +270,12 @@ EXAMPLES: dict[str, Callable[[World], Example]] = {
         }
     ),
     "GET /api/v1/installed-products/{product_id}": lambda w: E(path={"product_id": w.product.pk}),
+    # canned replies
+    "GET /api/v1/macros": lambda w: E(query={"ticket": w.ticket.number, "q": w.macro.name, "limit": 10}),
+    "POST /api/v1/macros/{macro_id}/apply": lambda w: E(
+        path={"macro_id": w.macro.pk},
+        body={"ticket": w.ticket.number, "version": w.ticket.version, "body": "王先生您好，已安排。"},
+    ),
     # tickets
     "GET /api/v1/tickets": lambda w: E(
         query={"status": ["new"], "customer": w.ticket.customer_id, "limit": 5}

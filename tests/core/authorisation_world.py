@@ -18,6 +18,7 @@ from aftersales.core.roles import Role
 from aftersales.knowledge import manual_services
 from aftersales.knowledge import services as kb_services
 from aftersales.knowledge.models import Category
+from aftersales.macros.services import macro_create
 from aftersales.tickets.services import attachment_add, ticket_add_message, ticket_transition
 from tests.chat.factories import ChatChannelFactory
 from tests.factories import (
@@ -137,6 +138,9 @@ def build_world() -> World:
         received_at=timezone.now(),
     )
     source = InboundSourceFactory()
+    macro = macro_create(
+        actor=supervisor, name="受理", scope="global", body_zh="{{ customer_name }}您好", body_en="Hello"
+    )
 
     shared = {
         "category": category,
@@ -151,6 +155,7 @@ def build_world() -> World:
         "delivery": delivery,
         "inbound": inbound,
         "webhook_source": source,
+        "macro": macro,
     }
     users = {
         Role.ADMIN: admin,
@@ -177,6 +182,9 @@ def values(world: World, scope: dict[str, Any]) -> dict[str, Any]:
         "duplicate_code": scope["duplicate"].code,
         "product": scope["product"].pk,
         "product_model": scope["product"].product_model.code,
+        "product_model_id": scope["product"].product_model_id,
+        "customer_version": scope["customer"].version,
+        "macro": shared["macro"].pk,
         "team": scope["ticket"].team_id,
         "article": shared["article"].pk,
         "article_key": shared["article"].key,

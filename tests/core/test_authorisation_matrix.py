@@ -134,6 +134,8 @@ API_CASES: list[Case] = [
         )
     ),
     *scoped(endpoint("GET", "/installed-products/{product_id}", EVERYONE)),
+    endpoint("GET", "/macros", STAFF),
+    *scoped(endpoint("POST", "/macros/{macro_id}/apply", WORKERS, data={"ticket": "{ticket}"})),
     endpoint("GET", "/me", EVERYONE),
     endpoint("GET", "/teams", STAFF),
     endpoint("GET", "/regions", STAFF),
@@ -202,6 +204,7 @@ API_PARAMETERS = {
     "{locale}": "en",
     "{slug}": "{manual}",
     "{edition_id}": "{edition}",
+    "{macro_id}": "{macro}",
 }
 
 
@@ -253,6 +256,7 @@ PAGE_PARAMETERS = {
     "<int:article_id>": "{article}",
     "<int:number>": "1",
     "<int:edition_id>": "{edition}",
+    "<int:macro_id>": "{macro}",
     "<slug:name>": "mine",
     "<uidb64>": "MQ",
     "<token>": "not-a-token",
@@ -295,7 +299,49 @@ PAGE_CASES: list[Case] = [
     page("GET", "console/reports/sla/", LEADS),
     page("GET", "console/reports/first-response/", LEADS),
     page("GET", "console/notifications/", STAFF),
+    page("GET", "console/customers/", STAFF),
     *scoped(page("GET", "console/customers/<str:code>/", STAFF)),
+    *scoped(
+        page(
+            "POST",
+            "console/customers/<str:code>/edit/",
+            DESK,
+            data={"version": "{customer_version}", "name": "王先生", "kind": "person", "notes": "改过"},
+        )
+    ),
+    *scoped(page("POST", "console/customers/<str:code>/contacts/", DESK, data={"name": "新联系人"})),
+    *scoped(page("POST", "console/customers/<str:code>/addresses/", DESK, data={"line": "北京市东城区1号"})),
+    *scoped(
+        page(
+            "POST",
+            "console/customers/<str:code>/products/",
+            WORKERS,
+            data={"product_model": "{product_model_id}", "serial_number": "SN-MATRIX-1"},
+        )
+    ),
+    # Canned replies: everyone on the staff keeps its own; supervisors and admins the shared ones.
+    page("GET", "console/macros/", STAFF),
+    page("GET", "console/macros/new/", STAFF),
+    page(
+        "POST",
+        "console/macros/new/",
+        STAFF,
+        data={
+            "name": "备注",
+            "scope": "personal",
+            "message_kind": "note",
+            "body_zh": "已订",
+            "body_en": "Ordered",
+        },
+    ),
+    page("GET", "console/macros/<int:macro_id>/", LEADS),
+    page(
+        "POST",
+        "console/macros/<int:macro_id>/",
+        LEADS,
+        data={"name": "受理", "message_kind": "reply", "body_zh": "您好", "body_en": "Hello", "version": 1},
+    ),
+    page("POST", "console/macros/<int:macro_id>/archive/", LEADS),
     *scoped(page("GET", "console/customers/<str:code>/merge/", LEADS, extra={"source": 1})),
     *scoped(page("POST", "console/customers/<str:code>/merge/", LEADS, data={"source": "{duplicate_code}"})),
     *scoped(page("GET", TICKET_PAGE, STAFF)),
@@ -323,6 +369,8 @@ PAGE_CASES: list[Case] = [
     ),
     *scoped(page("POST", TICKET_PAGE + "merge/", DESK, data={"number": "{other_ticket}"})),
     *scoped(page("POST", TICKET_PAGE + "link/", DESK, data={"number": "{other_ticket}"})),
+    *scoped(page("GET", TICKET_PAGE + "macro/", STAFF, extra={"macro": 1})),
+    *scoped(page("POST", TICKET_PAGE + "macro/", WORKERS, data={"macro": "{macro}"})),
     *scoped(page("GET", "attachments/<int:attachment_id>/", EVERYONE)),
     # The portal: customers only; staff are sent to the console.
     page("GET", "portal/", PORTAL, refused_as=CONSOLE),

@@ -115,6 +115,7 @@ def _register_routers() -> None:
     from aftersales.core.api import router as core_router
     from aftersales.customers.api import router as customers_router
     from aftersales.knowledge.api import router as knowledge_router
+    from aftersales.macros.api import router as macros_router
     from aftersales.sla.api import router as sla_router
     from aftersales.sla.api_first_response import router as first_response_router
     from aftersales.tickets.api import router as tickets_router
@@ -132,6 +133,7 @@ def _register_routers() -> None:
     api.add_router("/phone", phone_router)
     api.add_router("/webhooks", webhooks_router)
     api.add_router("/kb", knowledge_router)
+    api.add_router("/macros", macros_router)
 
 
 _register_routers()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
+from aftersales.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from aftersales.core.models import User
 from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record
 from aftersales.customers.models import Address, Customer
+from aftersales.customers.selectors import visible_customers
 
 from .models import InstalledProduct, ProductCategory, ProductModel
 
@@ -94,6 +96,69 @@ def installed_product_register(
             "purchased_on": purchased_on,
             "installed_on": installed_on,
         },
+    )
+    return product
+
+
+@transaction.atomic
+def installed_product_update(
+    *, product: InstalledProduct, actor: User, changes: dict[str, Any]
+) -> InstalledProduct:
+    """Correct an installed product: its model, serial number, dates, address or notes."""
+    if not actor.can(Capability.ASSET_EDIT):
+        raise PermissionDenied()
+    if not visible_customers(actor).filter(pk=product.customer_id).exists():
+        raise NotFound(details={"installed_product": product.pk})
+    unknown = set(changes) - {
+        "product_model",
+        "serial_number",
+        "purchased_on",
+        "installed_on",
+        "address",
+        "notes",
+    }
+    if unknown:
+        raise ValidationFailed(details={name: _("This field cannot be changed.") for name in sorted(unknown)})
+    if "serial_number" in changes:
+        changes["serial_number"] = (changes["serial_number"] or "").strip()
+        if not changes["serial_number"]:
+            raise ValidationFailed(details={"serial_number": _("A serial number is required.")})
+        taken = InstalledProduct.objects.filter(serial_number=changes["serial_number"]).exclude(pk=product.pk)
+        if taken.exists():
+            raise Conflict(
+                _("Serial number %(serial)s is already registered.") % {"serial": changes["serial_number"]},
+                details={"serial_number": changes["serial_number"]},
+            )
+    purchased_on = changes.get("purchased_on", product.purchased_on)
+    installed_on = changes.get("installed_on", product.installed_on)
+    if purchased_on and installed_on and installed_on < purchased_on:
+        raise ValidationFailed(details={"installed_on": _("Installation cannot come before the purchase.")})
+    address = changes.get("address", product.address)
+    if address is not None and address.customer_id != product.customer_id:
+        raise ValidationFailed(details={"address": _("This address belongs to another customer.")})
+    before = {k: getattr(product, k) for k, v in changes.items() if getattr(product, k) != v}
+    after = {k: changes[k] for k in before}
+    if not after:
+        return product
+    try:
+        with transaction.atomic():
+            InstalledProduct.objects.filter(pk=product.pk).update(**after)
+    except IntegrityError as exc:  # a concurrent registration of the same serial
+        raise Conflict(details={"serial_number": after.get("serial_number")}) from exc
+    for name, value in after.items():
+        setattr(product, name, value)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, ProductModel):
+            return value.code
+        return getattr(value, "pk", value)
+
+    audit_record(
+        actor=actor,
+        obj=product,
+        action="installed_product.update",
+        before={k: plain(v) for k, v in before.items()},
+        after={k: plain(v) for k, v in after.items()},
     )
     return product
 

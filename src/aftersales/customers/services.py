@@ -231,6 +231,77 @@ def address_add(
     return address
 
 
+@transaction.atomic
+def contact_update(*, contact: Contact, actor: User, changes: dict[str, Any]) -> Contact:
+    """Edit a contact's name, phone, e-mail or make it the primary one. A new phone number or
+    address is learnt as an identity (the old ones keep reaching the customer)."""
+    _require(actor, Capability.CUSTOMER_EDIT)
+    customer = contact.customer
+    _require_in_scope(actor, customer)
+    unknown = set(changes) - {"name", "phone", "email", "is_primary"}
+    if unknown:
+        raise ValidationFailed(details={name: _("This field cannot be changed.") for name in sorted(unknown)})
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"]:
+            raise ValidationFailed(details={"name": _("A name is required.")})
+    if "phone" in changes:
+        changes["phone"] = (changes["phone"] or "").strip()
+    if "email" in changes:
+        changes["email"] = (changes["email"] or "").strip().lower()
+    if changes.get("is_primary") is False and contact.is_primary:
+        changes.pop("is_primary")  # another contact becomes primary by being made so
+    before = {k: getattr(contact, k) for k, v in changes.items() if getattr(contact, k) != v}
+    after = {k: changes[k] for k in before}
+    if not after:
+        return contact
+    if after.get("is_primary"):
+        Contact.objects.filter(customer=customer).exclude(pk=contact.pk).update(is_primary=False)
+    Contact.objects.filter(pk=contact.pk).update(**after)
+    for name, value in after.items():
+        setattr(contact, name, value)
+    Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
+    identities_register(
+        contact=contact, email=after.get("email", ""), phone=after.get("phone", ""), channel=""
+    )
+    audit_record(actor=actor, obj=contact, action="contact.update", before=before, after=after)
+    return contact
+
+
+@transaction.atomic
+def address_update(*, address: Address, actor: User, changes: dict[str, Any]) -> Address:
+    _require(actor, Capability.CUSTOMER_EDIT)
+    _require_in_scope(actor, address.customer)
+    unknown = set(changes) - {"label", "line", "region", "postal_code", "is_default"}
+    if unknown:
+        raise ValidationFailed(details={name: _("This field cannot be changed.") for name in sorted(unknown)})
+    if "line" in changes:
+        changes["line"] = (changes["line"] or "").strip()
+        if not changes["line"]:
+            raise ValidationFailed(details={"line": _("An address is required.")})
+    if changes.get("is_default") is False and address.is_default:
+        changes.pop("is_default")  # another address becomes the default by being made so
+    before = {k: getattr(address, k) for k, v in changes.items() if getattr(address, k) != v}
+    after = {k: changes[k] for k in before}
+    if not after:
+        return address
+    if after.get("is_default"):
+        Address.objects.filter(customer_id=address.customer_id).exclude(pk=address.pk).update(
+            is_default=False
+        )
+    Address.objects.filter(pk=address.pk).update(**after)
+    for name, value in after.items():
+        setattr(address, name, value)
+    audit_record(
+        actor=actor,
+        obj=address,
+        action="address.update",
+        before={k: getattr(v, "pk", v) for k, v in before.items()},
+        after={k: getattr(v, "pk", v) for k, v in after.items()},
+    )
+    return address
+
+
 # --- identities: one customer on every channel --------------------------------------------------
 
 # The most specific identifier first: an openid names one person, a shared family phone does not.

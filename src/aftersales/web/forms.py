@@ -99,6 +99,8 @@ class MessageForm(forms.Form):
         initial=TicketMessage.Kind.REPLY,
         widget=forms.RadioSelect,
     )
+    # The canned reply the text was started from (its use is counted when the message is sent).
+    macro = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class CustomerReplyForm(forms.Form):

@@ -30,6 +30,10 @@ def _customer(user: Any) -> bool:
     return bool(getattr(user, "is_customer", False)) and not _staff(user)
 
 
+def _may_use_macros(user: Any) -> bool:
+    return _staff(user) and (user.can(Capability.TICKET_REPLY) or user.can(Capability.TICKET_INTERNAL_NOTE))
+
+
 def register_navigation() -> None:
     console = [
         nav.NavEntry(
@@ -47,6 +51,15 @@ def register_navigation() -> None:
             url_name="web:console-queue",
             url_kwargs=lambda _user: {"name": "mine"},
             order=10,
+            visible=_staff,
+        ),
+        nav.NavEntry(
+            key="customers",
+            area=nav.CONSOLE,
+            label=_("Customers"),
+            url_name="web:console-customers",
+            order=15,
+            capability=Capability.CUSTOMER_VIEW,
             visible=_staff,
         ),
         nav.NavEntry(
@@ -73,6 +86,14 @@ def register_navigation() -> None:
             url_name="web:console-report-first-response",
             order=55,
             capability=Capability.REPORT_VIEW,
+        ),
+        nav.NavEntry(
+            key="macros",
+            area=nav.CONSOLE,
+            label=_("Canned replies"),
+            url_name="web:console-macros",
+            order=60,
+            visible=_may_use_macros,
         ),
         nav.NavEntry(
             key="notifications",

@@ -6,9 +6,12 @@ from .views import (
     call,
     console,
     console_actions,
+    customer_edit,
+    customer_list,
     customers,
     files,
     homes,
+    macros,
     notifications,
     portal,
     reports,
@@ -44,7 +47,22 @@ urlpatterns = [
         reports_first_response.first_response,
         name="console-report-first-response",
     ),
+    path("console/customers/", customer_list.customer_list, name="console-customers"),
     path("console/customers/<str:code>/", customers.customer_detail, name="console-customer"),
+    path("console/customers/<str:code>/edit/", customer_edit.customer_edit, name="console-customer-edit"),
+    path(
+        "console/customers/<str:code>/contacts/", customer_edit.contact_save, name="console-customer-contact"
+    ),
+    path(
+        "console/customers/<str:code>/addresses/", customer_edit.address_save, name="console-customer-address"
+    ),
+    path(
+        "console/customers/<str:code>/products/", customer_edit.product_save, name="console-customer-product"
+    ),
+    path("console/macros/", macros.macro_list, name="console-macros"),
+    path("console/macros/new/", macros.macro_new, name="console-macro-new"),
+    path("console/macros/<int:macro_id>/", macros.macro_edit, name="console-macro"),
+    path("console/macros/<int:macro_id>/archive/", macros.macro_archive_view, name="console-macro-archive"),
     path(
         "console/customers/<str:code>/merge/", customers.customer_merge_confirm, name="console-customer-merge"
     ),
@@ -57,6 +75,7 @@ urlpatterns = [
     path("console/tickets/<str:number>/attachments/", console_actions.upload, name="console-upload"),
     path("console/tickets/<str:number>/merge/", console_actions.merge, name="console-merge"),
     path("console/tickets/<str:number>/link/", console_actions.link, name="console-link"),
+    path("console/tickets/<str:number>/macro/", macros.ticket_macro, name="console-ticket-macro"),
     # Customer portal
     path("portal/", portal.ticket_list, name="portal"),
     path("portal/new/", portal.ticket_new, name="portal-new"),

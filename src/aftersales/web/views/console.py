@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from aftersales.core.errors import ApplicationError
 from aftersales.core.roles import Capability
 from aftersales.core.selectors import audit_events_for
+from aftersales.macros.selectors import macros_usable_by, may_write_personal_macros
 from aftersales.sla.selectors import ticket_sla_summary
 from aftersales.tickets.lifecycle import allowed_targets
 from aftersales.tickets.models import Ticket, TicketMessage
@@ -154,6 +155,9 @@ def ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[s
         if user.can(Capability.AUDIT_VIEW)
         else None,
         "product": product,
+        "macros": list(macros_usable_by(user).only("id", "name", "scope").order_by("scope", "name", "id"))
+        if may_write_personal_macros(user) and not ticket.is_final
+        else [],
         "warranty_status": product.warranty_status() if product else None,
         "warranty_ends_on": product.warranty_ends_on if product else None,
     }

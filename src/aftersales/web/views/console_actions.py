@@ -10,6 +10,8 @@ from django.views.decorators.http import require_POST
 
 from aftersales.core.errors import ApplicationError, ValidationFailed
 from aftersales.core.models import Team, User
+from aftersales.macros.selectors import macro_get_usable
+from aftersales.macros.services import macro_send_reply
 from aftersales.tickets.models import Ticket
 from aftersales.tickets.selectors import ticket_get_for_user
 from aftersales.tickets.services import (
@@ -58,12 +60,23 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
         error_messages = form_error_lines(form)
     else:
         try:
-            ticket_add_message(
-                ticket=ticket,
-                actor=current_user(request),
-                body=form.cleaned_data["body"],
-                kind=form.cleaned_data["kind"],
-            )
+            macro_id = form.cleaned_data.get("macro")
+            if macro_id:
+                user = current_user(request)
+                macro_send_reply(
+                    macro=macro_get_usable(user=user, macro_id=macro_id),
+                    ticket=ticket,
+                    actor=user,
+                    body=form.cleaned_data["body"],
+                    kind=form.cleaned_data["kind"],
+                )
+            else:
+                ticket_add_message(
+                    ticket=ticket,
+                    actor=current_user(request),
+                    body=form.cleaned_data["body"],
+                    kind=form.cleaned_data["kind"],
+                )
         except ApplicationError as exc:
             refuse_if_forbidden(exc)
             error_messages = error_lines(exc)

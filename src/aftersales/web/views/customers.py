@@ -29,6 +29,7 @@ from aftersales.tickets.selectors_history import (
 
 from ..customer_presenters import channel_label, history_rows, identities_by_channel
 from .common import current_user, fetch_or_404, report_staff_error, staff_required
+from .customer_edit import customer_edit_context
 
 HISTORY_PAGE = 20
 
@@ -59,15 +60,17 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
     for ticket in tickets:
         ticket.channel_label = channel_label(ticket.channel)  # type: ignore[attr-defined]
     duplicates = [] if customer.merged_into_id else customer_possible_duplicates(user=user, customer=customer)
+    addresses = list(customer.addresses.select_related("region").order_by("-is_default", "id"))
     return render(
         request,
         "web/console/customer.html",
         {
-            "nav": "queues",
+            **customer_edit_context(user=user, customer=loaded, addresses=addresses),
+            "nav": "customers",
             "customer": loaded,
             "merged_into": customer.merged_into,
             "identity_groups": identities_by_channel(loaded),
-            "addresses": list(customer.addresses.select_related("region").order_by("-is_default", "id")),
+            "addresses": addresses,
             "tickets": tickets,
             "history": history_rows(items),
             "history_error": error,
@@ -108,7 +111,7 @@ def customer_merge_confirm(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "web/console/customer_merge.html",
         {
-            "nav": "queues",
+            "nav": "customers",
             "target": target,
             "source": customer_with_identities(source),
             "source_ticket_count": len(customer_tickets_for_user(user=user, customer_id=source.pk)),
