@@ -261,7 +261,7 @@ EXAMPLES: dict[str, Callable[[World], Example]] = {
     "GET /api/v1/installed-products/{product_id}": lambda w: E(path={"product_id": w.product.pk}),
     # tickets
     "GET /api/v1/tickets": lambda w: E(
-        query={"status": ["new"], "customer": w.ticket.customer_id, "limit": 5}
+        query={"status": ["new"], "customer": w.ticket.customer_id, "q": w.ticket.subject, "limit": 5}
     ),
     "POST /api/v1/tickets": lambda w: E(
         body={"customer": w.customer.pk, "subject": "马桶水箱不停进水", "type": "repair", "priority": "high"},

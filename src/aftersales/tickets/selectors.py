@@ -13,6 +13,7 @@ from aftersales.core.paging import keyset_page
 from aftersales.core.roles import Capability, Role
 from aftersales.customers.selectors import region_with_descendants, supervisor_scope
 
+from . import search
 from .models import Attachment, Ticket, TicketMessage, TicketStatusChange
 
 DEFAULT_PAGE_SIZE = 25
@@ -101,6 +102,8 @@ class TicketFilters:
     region: int | None = None
     tag: str | None = None
     q: str | None = None
+    # Whether ``q`` also matches internal notes; ``ticket_list_for_user`` sets it from the user.
+    search_notes: bool = False
 
     def apply(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
         conditions: dict[str, Any] = {}
@@ -125,25 +128,41 @@ class TicketFilters:
         if self.tag:
             conditions["tags__name"] = self.tag
         qs = qs.filter(**conditions)
-        if self.q:
-            term = self.q.strip()
-            if term:
-                qs = qs.filter(
-                    Q(number__iexact=term) | Q(subject__icontains=term) | Q(customer__name__icontains=term)
-                )
+        if self.is_search:
+            condition = search.search_condition(self.q or "", include_notes=self.search_notes)
+            qs = qs.none() if condition is None else qs.filter(pk__in=condition)
         return qs
+
+    @property
+    def is_search(self) -> bool:
+        return bool(self.q and self.q.strip())
 
 
 @dataclass
 class TicketPage:
     items: list[Ticket]
     next_cursor: str | None
+    # A search also counts its matches: exactly up to ``search.COUNT_CAP``, beyond that
+    # ``total == COUNT_CAP`` and ``total_is_capped`` ("10,000+"). ``None`` when not searching.
+    total: int | None = None
+    total_is_capped: bool = False
 
 
 def ticket_list_for_user(
     *, user: User, filters: TicketFilters, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
 ) -> TicketPage:
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    qs = filters.apply(visible_tickets(user)).select_related("customer", "assignee", "team", "region")
+    filters.search_notes = user.can(Capability.TICKET_INTERNAL_NOTE)
+    matching = filters.apply(visible_tickets(user))
+    qs = matching.select_related("customer", "assignee", "team", "region")
     items, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
-    return TicketPage(items=items, next_cursor=next_cursor)
+    page = TicketPage(items=items, next_cursor=next_cursor)
+    if filters.is_search:
+        page.total, page.total_is_capped = ticket_count_capped(matching, cap=search.COUNT_CAP)
+    return page
+
+
+def ticket_count_capped(qs: QuerySet[Ticket], *, cap: int) -> tuple[int, bool]:
+    """How many rows ``qs`` has, reading at most ``cap + 1`` of them: ``(cap, True)`` beyond ``cap``."""
+    found = qs.order_by().values("pk")[: cap + 1].count()
+    return (cap, True) if found > cap else (found, False)
