@@ -116,7 +116,7 @@ def _public_terms(ticket: Ticket, replies: Iterable[str]) -> list[str]:
     terms = text_terms(ticket.subject) + text_terms(ticket.description)
     # Names, and the phone and e-mail as typed on the customer and contact records (the query also
     # looks the customers' normalised identities up, which may be added later).
-    people = [ticket.customer]
+    people: list[Customer | Contact] = [ticket.customer]
     if ticket.contact_id is not None and ticket.contact is not None:
         people.append(ticket.contact)
     for person in people:

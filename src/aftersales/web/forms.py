@@ -68,7 +68,9 @@ class QueueFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"placeholder": _("Words, phone, e-mail, serial or number"), "type": "search"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Words, phone, e-mail, serial or number"), "type": "search"}
+        ),
     )
     status = forms.ChoiceField(label=_("Status"), required=False)
     type = forms.ChoiceField(label=_("Type"), required=False)
