@@ -36,6 +36,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
@@ -59,7 +60,9 @@ MAX_TERMS_CHARS = 200_000
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d \-().]{5,22}\d(?!\w)")
 _PHONE_QUERY = re.compile(r"^[+(\d][\d \-().+]*\d$")
 _EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\],;:\"']{1,64}@[^\s@<>()\[\],;:\"']{1,190}\.[A-Za-z]{2,24}")
-_SERIAL_QUERY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_./]{3,63}$")
+# One word with a digit in it may be a serial number; letters then digits may be a ticket number.
+_SERIAL_QUERY = re.compile(r"^(?=[^ ]*\d)[A-Za-z0-9][A-Za-z0-9\-_./]{3,63}$")
+_NUMBER_QUERY = re.compile(r"^[A-Za-z]{0,4}\d{3,16}$")
 _MIN_PHONE_DIGITS = 7
 
 
@@ -260,6 +263,11 @@ class SearchPlan:
     def is_empty(self) -> bool:
         return not (self.terms or self.phones or self.emails or self.serials or self.numbers)
 
+    @property
+    def is_lookup(self) -> bool:
+        """A phone, e-mail, serial or ticket number: few matches, found through several indexes."""
+        return bool(self.phones or self.emails or self.serials or self.numbers)
+
 
 def plan_query(query: str) -> SearchPlan:
     text = (query or "").strip()[:MAX_QUERY_CHARS]
@@ -280,6 +288,7 @@ def plan_query(query: str) -> SearchPlan:
         return plan
     if " " not in text and _SERIAL_QUERY.match(text):
         plan.serials.add(text)
+    if _NUMBER_QUERY.match(text):
         plan.numbers.add(text.upper())
     plan.terms = list(dict.fromkeys(text_terms(text)))[:MAX_QUERY_TERMS]
     return plan
@@ -375,10 +384,24 @@ def _serial_spellings(serials: set[str]) -> set[str]:
     return {spelling for value in serials for spelling in (value, value.upper(), value.lower())}
 
 
-def search_condition(query: str, *, include_notes: bool) -> RawSQL | None:
-    """The ``pk__in`` value selecting the tickets ``query`` matches; ``None`` matches nothing."""
+def search_condition(query: str, *, include_notes: bool) -> RawSQL | list[int] | None:
+    """The ``pk__in`` value selecting the tickets ``query`` matches; ``None`` matches nothing.
+
+    Words stay a subquery: PostgreSQL's GIN statistics let it walk the newest tickets for a common
+    word and the index for a rare one. A lookup (phone, e-mail, serial, number) unions several
+    small index lookups whose size the planner cannot guess, and it guessed big (a merge join
+    over every ticket id for four matches): its ids are read first, in one query, and the list is
+    handed over, unless there are more than ``COUNT_CAP`` of them.
+    """
     plan = plan_query(query)
     if plan.is_empty:
         return None
     sql, params = candidate_sql(plan, include_notes=include_notes)
+    if plan.is_lookup:
+        with connection.cursor() as cursor:
+            lookup_params: list[Any] = [*params, COUNT_CAP + 1]
+            cursor.execute(f"SELECT * FROM ({sql}) AS candidates LIMIT %s", lookup_params)
+            ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) <= COUNT_CAP:
+            return ids
     return RawSQL(sql, params)  # noqa: S611 - every value is a parameter; table names are our own
