@@ -47,7 +47,7 @@ def label(size: int) -> str:
     return f"{size // 1_000_000}m" if size % 1_000_000 == 0 else f"{size // 1000}k"
 
 
-def build(base: str, size: int, data_dir: Path, reuse: bool) -> str:
+def build(base: str, size: int, data_dir: Path, reuse: bool, template: str = "") -> str:
     name = f"aftersales_search_bench_{label(size)}"
     url = f"{base.rstrip('/')}/{name}"
     if reuse:
@@ -62,7 +62,18 @@ def build(base: str, size: int, data_dir: Path, reuse: bool) -> str:
     assert name.startswith("aftersales_search_bench_")  # only ever drop the benchmark's own databases
     with psycopg.connect(f"{base.rstrip('/')}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if template:
+            # A smaller size already built: copy its files and only add the missing tickets.
+            assert template.startswith("aftersales_search_bench_")
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    if template:
+        started = time.monotonic()
+        with psycopg.connect(url, autocommit=True) as conn:
+            copy_tickets(conn, size, TEMPLATE_TICKETS)
+        print(f"topped {template} up to {size} tickets in {time.monotonic() - started:.0f} s", flush=True)
+        return url
     env = {**os.environ, "AFTERSALES_DATABASE_URL": url, "AFTERSALES_DATA_DIR": str(data_dir)}
     subprocess.run([BIN / "aftersales", "migrate", "--noinput", "-v", "0"], env=env, check=True)
     seed = min(size, TEMPLATE_TICKETS)
@@ -116,10 +127,12 @@ def copy_tickets(conn: psycopg.Connection, size: int, seed: int) -> None:
         "first_responded_at": "t.first_responded_at - make_interval(days => %(round)s * 30)",
     }
     select = ", ".join(replaced.get(column, f"t.{column}") for column in columns)
-    max_id = conn.execute("SELECT max(id) FROM tickets_ticket").fetchone()[0]
+    max_id = conn.execute("SELECT max(id) FROM tickets_ticket WHERE number LIKE 'T%%'").fetchone()[0]
+    existing = conn.execute("SELECT count(*) FROM tickets_ticket").fetchone()[0]
     conn.execute(f"DROP INDEX IF EXISTS {GIN}")
-    rounds = (size - seed + seed - 1) // seed
-    for round_number in range(1, rounds + 1):
+    first = existing // seed  # rounds already copied (a template database)
+    rounds = (size + seed - 1) // seed - 1
+    for round_number in range(first, rounds + 1):
         offset = round_number * (max_id + 1)
         limit = min(seed, size - seed * round_number)
         params = {"offset": offset, "round": round_number, "limit": limit}
@@ -278,10 +291,11 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the database if it is already built")
     parser.add_argument("--per-kind", type=int, default=100, help="queries of each kind")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--template", default="", help="a smaller bench database to start from (copied)")
     args = parser.parse_args()
     data_dir = ROOT / "var" / "bench-search"
     data_dir.mkdir(parents=True, exist_ok=True)
-    url = build(args.pg, args.size, data_dir, args.reuse)
+    url = build(args.pg, args.size, data_dir, args.reuse, args.template)
     os.environ.update(
         {
             "AFTERSALES_DATABASE_URL": url,

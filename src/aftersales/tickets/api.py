@@ -160,7 +160,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     description="`q` searches: every word must occur in the subject, description or thread (Chinese "
     "cut by jieba, English stemmed; staff also match internal notes), or `q` is a phone number in "
     "any spelling, an e-mail address, a serial number or a ticket number. With `q` the page also "
-    "carries `total` (exact up to 10,000, then `total_is_capped`).",
+    "carries `total` (exact up to 1,000, then `total_is_capped`).",
 )
 def list_tickets(
     request: HttpRequest,

@@ -163,10 +163,10 @@ class TicketPageOut(Schema):
     next_cursor: str | None
     total: int | None = Field(
         None,
-        description="With `q`: how many tickets match (all pages), exact up to 10,000; `null` without `q`.",
+        description="With `q`: how many tickets match (all pages), exact up to 1,000; `null` without `q`.",
     )
     total_is_capped: bool = Field(
-        False, description="`true` when more than `total` tickets match (shown as “10,000+”)."
+        False, description="`true` when more than `total` tickets match (shown as “more than 1,000”)."
     )
 
 

@@ -23,7 +23,7 @@ How it works (docs/ticket-search.md tells the longer story):
   that may be a serial number through the installed products' unique serial; a ticket number
   exactly. The candidates are one ``id IN (… UNION …)`` subquery, so the ticket list keeps its
   scope, its filters, its newest-first order and its keyset paging.
-* **Count.** Exact up to ``COUNT_CAP`` matches, then reported as "more than" (``10,000+``): a
+* **Count.** Exact up to ``COUNT_CAP`` matches, then reported as "more than" (``more than 1,000``): a
   count never reads more than ``COUNT_CAP + 1`` rows.
 """
 
@@ -50,7 +50,7 @@ from aftersales.customers.models import Contact, ContactIdentity, Customer, Iden
 from .models import Ticket, TicketMessage, TicketSearchDocument
 
 FTS_TABLE = "tickets_search_fts"
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 12
 # A document stops growing at this many characters of terms (a thread of thousands of messages):

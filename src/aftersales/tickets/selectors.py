@@ -143,7 +143,7 @@ class TicketPage:
     items: list[Ticket]
     next_cursor: str | None
     # A search also counts its matches: exactly up to ``search.COUNT_CAP``, beyond that
-    # ``total == COUNT_CAP`` and ``total_is_capped`` ("10,000+"). ``None`` when not searching.
+    # ``total == COUNT_CAP`` and ``total_is_capped`` ("more than 1,000"). ``None`` when not searching.
     total: int | None = None
     total_is_capped: bool = False
 
