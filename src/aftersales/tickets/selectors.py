@@ -154,12 +154,20 @@ def ticket_list_for_user(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     filters.search_notes = user.can(Capability.TICKET_INTERNAL_NOTE)
     matching = filters.apply(visible_tickets(user))
+    total: int | None = None
+    is_capped = False
+    if filters.is_search:
+        # The ids of the matches first, at most COUNT_CAP + 1 of them: that is the total, and when
+        # it is not capped the page is read from those ids, so a search whose matches are few (or
+        # all outside the user's scope) never walks the ticket table newest first looking for them.
+        ids = list(matching.order_by().values_list("pk", flat=True)[: search.COUNT_CAP + 1])
+        is_capped = len(ids) > search.COUNT_CAP
+        total = search.COUNT_CAP if is_capped else len(ids)
+        if not is_capped:
+            matching = Ticket.objects.filter(pk__in=ids)
     qs = matching.select_related("customer", "assignee", "team", "region")
     items, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
-    page = TicketPage(items=items, next_cursor=next_cursor)
-    if filters.is_search:
-        page.total, page.total_is_capped = ticket_count_capped(matching, cap=search.COUNT_CAP)
-    return page
+    return TicketPage(items=items, next_cursor=next_cursor, total=total, total_is_capped=is_capped)
 
 
 def ticket_count_capped(qs: QuerySet[Ticket], *, cap: int) -> tuple[int, bool]:
