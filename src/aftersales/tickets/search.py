@@ -32,6 +32,7 @@ How it works (docs/ticket-search.md tells the longer story):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -90,6 +91,21 @@ def text_terms(text: str) -> list[str]:
     """Every term of ``text``: its words, plus one term per phone number and e-mail address."""
     if not text:
         return []
+    if len(text) <= _CACHED_TEXT_CHARS:
+        return list(_cached_text_terms(text))
+    return _text_terms(text)
+
+
+# Short texts recur (greetings, "已安排师傅上门", a bulk load's templates): cut each once.
+_CACHED_TEXT_CHARS = 300
+
+
+@functools.lru_cache(maxsize=8192)
+def _cached_text_terms(text: str) -> tuple[str, ...]:
+    return tuple(_text_terms(text))
+
+
+def _text_terms(text: str) -> list[str]:
     terms = tokenize(text)
     for match in _PHONE_IN_TEXT.finditer(text):
         term = phone_term(match.group(0))
