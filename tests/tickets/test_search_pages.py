@@ -31,7 +31,7 @@ def leaks(agent):
 
 def test_the_console_search_box_finds_words_and_shows_the_total(agent, leaks, django_assert_max_num_queries):
     client = signed_in(agent)
-    # Session, user, unread notices, team options, the page, its SLA badges, the count.
+    # Session, user, unread notices, team options, the matches' ids (the total), the page, SLA badges.
     with django_assert_max_num_queries(7):
         response = client.get("/console/queue/all/", {"q": "漏水"})
     body = response.content.decode()
@@ -55,7 +55,9 @@ def test_the_console_finds_a_caller_by_phone(agent):
 
 def test_the_api_search_parameter_returns_the_total(agent, api_as, leaks, django_assert_max_num_queries):
     client = api_as(agent)
-    with django_assert_max_num_queries(5):  # token, user, the page, the count (+ a savepoint on some paths)
+    with django_assert_max_num_queries(
+        5
+    ):  # token, user, the matches' ids (the total), the page (+ one spare)
         response = client.get("/api/v1/tickets", {"q": "漏水", "limit": 10})
     body = response.json()
     assert response.status_code == 200

@@ -23,8 +23,9 @@ How it works (docs/ticket-search.md tells the longer story):
   that may be a serial number through the installed products' unique serial; a ticket number
   exactly. The candidates are one ``id IN (… UNION …)`` subquery, so the ticket list keeps its
   scope, its filters, its newest-first order and its keyset paging.
-* **Count.** Exact up to ``COUNT_CAP`` matches, then reported as "more than" (``more than 1,000``): a
-  count never reads more than ``COUNT_CAP + 1`` rows.
+* **Count.** ``ticket_list_for_user`` reads the ids of at most ``COUNT_CAP + 1`` matches first:
+  their number is the total (exact up to 1,000, then "more than 1,000"), and when not capped the
+  page is read from them.
 """
 
 # SQL here is assembled from our own table and column names; every value is a parameter.
