@@ -45,7 +45,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models.expressions import RawSQL
 
 from aftersales.assets.models import InstalledProduct
-from aftersales.core.segmentation import tokenize
+from aftersales.core.segmentation import is_cjk_term, tokenize
 from aftersales.customers.identity import normalize_email, normalize_phone, phone_spellings
 from aftersales.customers.models import Contact, ContactIdentity, Customer, IdentityKind
 
@@ -307,8 +307,17 @@ def plan_query(query: str) -> SearchPlan:
         plan.serials.add(text)
     if _NUMBER_QUERY.match(text):
         plan.numbers.add(text.upper())
-    plan.terms = list(dict.fromkeys(text_terms(text)))[:MAX_QUERY_TERMS]
+    plan.terms = _without_parts(list(dict.fromkeys(text_terms(text))))[:MAX_QUERY_TERMS]
     return plan
+
+
+def _without_parts(terms: list[str]) -> list[str]:
+    """Drop the Chinese terms that are part of a longer query term (jieba's search mode adds
+    ``电热``, ``热水``, ``水器``, ``热水器`` for ``电热水器``): a document holding the long word holds
+    them too, and PostgreSQL, taking the terms as independent, would guess five matches for sixty
+    thousand and pick a plan for five."""
+    cjk = [term for term in terms if is_cjk_term(term)]
+    return [term for term in terms if not (is_cjk_term(term) and any(term != o and term in o for o in cjk))]
 
 
 def _quote_tsquery(term: str, weight: str) -> str:

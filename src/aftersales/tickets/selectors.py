@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Prefetch, Q, QuerySet
 
 from aftersales.core.errors import NotFound
@@ -166,7 +167,16 @@ def ticket_list_for_user(
         if not is_capped:
             matching = Ticket.objects.filter(pk__in=ids)
     qs = matching.select_related("customer", "assignee", "team", "region")
-    items, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+    if is_capped and connection.vendor == "postgresql":
+        # More than COUNT_CAP matches: walking the tickets newest first meets a page of them at
+        # once. PostgreSQL, guessing from per-term statistics, may instead collect every match
+        # through the GIN index and sort them (2 s for 60,000 matches of "电热水器 卫浴" at 1M
+        # tickets); bitmap scans are switched off for this one query.
+        with transaction.atomic(), connection.cursor() as db_cursor:
+            db_cursor.execute("SET LOCAL enable_bitmapscan = off")
+            items, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+    else:
+        items, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
     return TicketPage(items=items, next_cursor=next_cursor, total=total, total_is_capped=is_capped)
 
 
