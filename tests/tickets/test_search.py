@@ -190,3 +190,10 @@ def test_a_message_on_a_ticket_without_a_document_builds_it(agent):
     ticket_add_message(ticket=ticket, actor=agent, body="已断电")
     assert found(agent, "漏电") == ["电热水器漏电"]
     assert found(agent, "断电") == ["电热水器漏电"]
+
+
+def test_a_long_chinese_word_is_searched_without_its_parts_and_still_finds_the_ticket(agent):
+    assert search.plan_query("电热水器 卫浴").terms == ["电热水器", "卫浴"]
+    open_(agent, "电热水器不加热", "卫浴间的电热水器")
+    assert found(agent, "电热水器 卫浴") == ["电热水器不加热"]
+    assert found(agent, "热水器") == ["电热水器不加热"]
