@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 
 APPS_WITH_CATALOGUES := channels/mail channels/chat channels/phone channels/webhooks knowledge
 
-.PHONY: messages run test install system-deps lint layers typecheck migrations-check test-sqlite test-postgres bench soak clean
+.PHONY: messages run test install system-deps lint layers typecheck migrations-check test-sqlite test-postgres bench bench-search soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ test: install system-deps lint layers typecheck migrations-check test-sqlite tes
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# Ticket search at scale (docs/benchmarks.md): SEARCH_BENCH_ARGS="--size 1000000" for the 1M run.
+SEARCH_BENCH_ARGS ?= --size 100000
+bench-search: install
+	$(BIN)/python bench/ticket_search.py $(SEARCH_BENCH_ARGS)
 
 # Soak with faults (docs/benchmarks.md): 2 web processes, 2 workers and beat on PostgreSQL (database
 # aftersales_soak, recreated) and a private redis-server on 6391, under mixed traffic while a worker

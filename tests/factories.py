@@ -12,6 +12,7 @@ from aftersales.core.models import Region, Team, User
 from aftersales.core.roles import Role
 from aftersales.customers.models import Address, Contact, Customer
 from aftersales.tickets.models import Ticket, TicketStatusChange
+from aftersales.tickets.search import index_ticket
 
 PASSWORD = "correct-horse-9"
 
@@ -131,6 +132,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
             TicketStatusChange.objects.create(
                 ticket=obj, from_status="", to_status=obj.status, occurred_at=obj.created_at
             )
+            index_ticket(obj)  # its search document, as ticket_open writes it
 
 
 def customer_user(customer: Customer | None = None, **kwargs: object) -> User:

@@ -278,7 +278,7 @@ EXAMPLES: dict[str, Callable[[World], Example]] = {
     ),
     # tickets
     "GET /api/v1/tickets": lambda w: E(
-        query={"status": ["new"], "customer": w.ticket.customer_id, "limit": 5}
+        query={"status": ["new"], "customer": w.ticket.customer_id, "q": w.ticket.subject, "limit": 5}
     ),
     "POST /api/v1/tickets": lambda w: E(
         body={"customer": w.customer.pk, "subject": "马桶水箱不停进水", "type": "repair", "priority": "high"},

@@ -27,6 +27,7 @@ from aftersales.sla.defaults import install_defaults
 from aftersales.sla.models import SlaEscalationRule, SlaPolicy
 from aftersales.tickets.lifecycle import FINAL_STATUSES, TicketStatus
 from aftersales.tickets.models import Tag, Ticket, TicketMessage, TicketStatusChange
+from aftersales.tickets.search import reindex_tickets
 
 from .catalogue import TAGS
 from .customers import build_customers
@@ -130,6 +131,8 @@ def seed_demo(
                 TicketMessage.objects.bulk_create(batch.messages)
                 through = Ticket.tags.through
                 through.objects.bulk_create([through(ticket_id=t.pk, tag_id=tag.pk) for t, tag in batch.tags])
+                # The search documents, by the same code as ``aftersales tickets_reindex``.
+                reindex_tickets([t.pk for t in batch.tickets], batch_size=batch_size)
             totals["tickets"] += len(batch.tickets)
             totals["status_changes"] += len(batch.changes)
             totals["messages"] += len(batch.messages)

@@ -150,7 +150,15 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     return Status(status, body)
 
 
-@router.get("", response={200: TicketPageOut, **ERRORS}, summary="List tickets (newest first, cursor paging)")
+@router.get(
+    "",
+    response={200: TicketPageOut, **ERRORS},
+    summary="List tickets (newest first, cursor paging)",
+    description="`q` searches: every word must occur in the subject, description or thread (Chinese "
+    "cut by jieba, English stemmed; staff also match internal notes), or `q` is a phone number in "
+    "any spelling, an e-mail address, a serial number or a ticket number. With `q` the page also "
+    "carries `total` (exact up to 1,000, then `total_is_capped`).",
+)
 def list_tickets(
     request: HttpRequest,
     status: list[StatusIn] = Query(default_factory=list),  # noqa: B008
@@ -185,6 +193,8 @@ def list_tickets(
     return {
         "items": [ticket_list_item_out(t, for_customer=user.is_customer) for t in page.items],
         "next_cursor": page.next_cursor,
+        "total": page.total,
+        "total_is_capped": page.total_is_capped,
     }
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "Ticket",
     "TicketLink",
     "TicketMessage",
+    "TicketSearchDocument",
     "TicketStatus",
     "TicketStatusChange",
     "TicketType",
@@ -327,3 +328,25 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_ticket_id} ↔ {self.to_ticket_id}"
+
+
+class TicketSearchDocument(models.Model):
+    """The words a ticket is found by (``tickets/search.py``), written by the ticket services.
+
+    Terms are space-separated, cut by ``core.segmentation``; ``note_terms`` come from internal
+    notes, which only staff search. PostgreSQL adds a generated ``document`` tsvector column under
+    a GIN index; SQLite mirrors the rows into the FTS5 table ``tickets_search_fts`` (migration 0004).
+    """
+
+    ticket = models.OneToOneField(
+        Ticket, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    public_terms = models.TextField(blank=True, default="")
+    note_terms = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("search document")
+        verbose_name_plural = _("search documents")
+
+    def __str__(self) -> str:
+        return f"search document of ticket {self.ticket_id}"

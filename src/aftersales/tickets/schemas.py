@@ -161,6 +161,13 @@ class TicketListItemOut(Schema):
 class TicketPageOut(Schema):
     items: list[TicketListItemOut]
     next_cursor: str | None
+    total: int | None = Field(
+        None,
+        description="With `q`: how many tickets match (all pages), exact up to 1,000; `null` without `q`.",
+    )
+    total_is_capped: bool = Field(
+        False, description="`true` when more than `total` tickets match (shown as “more than 1,000”)."
+    )
 
 
 class AttachmentOut(Schema):

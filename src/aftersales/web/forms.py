@@ -69,7 +69,9 @@ class QueueFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"placeholder": _("Number, subject or customer"), "type": "search"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Words, phone, e-mail, serial or number"), "type": "search"}
+        ),
     )
     status = forms.ChoiceField(label=_("Status"), required=False)
     type = forms.ChoiceField(label=_("Type"), required=False)

@@ -18,6 +18,7 @@ from aftersales.core.roles import Capability, Role
 from aftersales.core.services import audit_record, next_number
 from aftersales.customers.models import Contact, Customer
 
+from .. import search
 from ..errors import InvalidTransition, StaleTicket, TicketClosed
 from ..events import TicketOpened, TicketStageChanged, TicketUpdated
 from ..lifecycle import CUSTOMER_TRANSITIONS, FINAL_STATUSES, WORKING_STAGES, TicketStatus, can_transition
@@ -150,6 +151,7 @@ def ticket_open(
     TicketStatusChange.objects.create(
         ticket=ticket, from_status="", to_status=TicketStatus.NEW, occurred_at=now, actor=actor
     )
+    search.index_new_ticket(ticket)
     audit_record(
         actor=actor,
         obj=ticket,
@@ -168,6 +170,10 @@ def ticket_open(
     )
     publish(TicketOpened(ticket=ticket, actor=actor))
     return ticket
+
+
+# The fields a ticket's search document is built from (``tickets/search.py``).
+SEARCHED_FIELDS = frozenset({"subject", "description", "contact", "installed_product"})
 
 
 def _compare_and_set(ticket: Ticket, expected_version: int, **values: Any) -> None:
@@ -235,6 +241,8 @@ def ticket_update(
     )
     if new_tag_objects is not None and "tags" in after:
         ticket.tags.set(new_tag_objects)
+    if after.keys() & SEARCHED_FIELDS:
+        search.index_ticket(ticket)
     audit_record(actor=actor, obj=ticket, action="ticket.update", before=before, after=after)
     publish(TicketUpdated(ticket=ticket, actor=actor, before=before, after=after))
     return ticket

@@ -13,6 +13,7 @@ from aftersales.core.models import User
 from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record
 
+from .. import search
 from ..errors import StaleTicket, TicketClosed
 from ..events import TicketMerged
 from ..lifecycle import FINAL_STATUSES, TicketStatus
@@ -66,6 +67,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     source.attachments.update(ticket=target)
     TicketLink.objects.get_or_create(from_ticket=source, to_ticket=target, defaults={"created_by": actor})
     Ticket.objects.filter(pk=target.pk).update(updated_at=now)
+    search.reindex_tickets([source.pk, target.pk])  # the replies moved, the target got a note
     audit_record(
         actor=actor,
         obj=source,

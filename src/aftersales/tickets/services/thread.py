@@ -19,6 +19,7 @@ from aftersales.core.models import User
 from aftersales.core.roles import Capability, Role
 from aftersales.core.services import audit_record
 
+from .. import search
 from ..errors import TicketClosed
 from ..events import TicketFirstResponded, TicketMessageAdded
 from ..lifecycle import FINAL_STATUSES, TicketStatus
@@ -158,6 +159,7 @@ def ticket_add_message(
     Ticket.objects.filter(pk=ticket.pk).update(**values)
     for name, value in values.items():
         setattr(ticket, name, value)
+    search.index_message(message)
     audit_record(
         actor=actor,
         obj=message,
