@@ -40,6 +40,7 @@ class Capability(models.TextChoices):
     REPORT_VIEW = "report.view", _("Read service reports (SLA compliance, first response)")
     KB_EDIT = "kb.edit", _("Write knowledge-base articles and manuals")
     KB_REVIEW = "kb.review", _("Review and publish knowledge-base articles and manual editions")
+    VIEW_SHARE = "view.share", _("Share saved ticket views with all staff")
     CONFIGURE = "configure", _("Configure the platform")
     MAIL_INGEST = "mail.ingest", _("Post raw e-mail to the intake endpoint")
 
@@ -65,7 +66,9 @@ _DESK = _WORKER | {
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Capability.values),
     # Reports measure teams and people: those who lead them read them, not those measured.
-    Role.SUPERVISOR: frozenset(_DESK | {Capability.AUDIT_VIEW, Capability.KB_REVIEW, Capability.REPORT_VIEW}),
+    Role.SUPERVISOR: frozenset(
+        _DESK | {Capability.AUDIT_VIEW, Capability.KB_REVIEW, Capability.REPORT_VIEW, Capability.VIEW_SHARE}
+    ),
     Role.AGENT: frozenset(_DESK),
     # A technician works the jobs assigned to it: no queue of everyone's tickets.
     Role.TECHNICIAN: frozenset(_WORKER | {Capability.ASSET_EDIT}),

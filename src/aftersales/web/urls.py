@@ -10,6 +10,7 @@ from .views import (
     files,
     notifications,
     portal,
+    queue,
     reports,
     reports_first_response,
 )
@@ -30,8 +31,12 @@ urlpatterns = [
     path("password-reset/done/", auth.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
     path("account/two-step/", account.two_step, name="account-two-step"),
     # Agent console
-    path("console/", console.queue, name="console"),
-    path("console/queue/<slug:name>/", console.queue, name="console-queue"),
+    path("console/", queue.queue, name="console"),
+    path("console/queue/<slug:name>/", queue.queue, name="console-queue"),
+    path("console/queue/<slug:name>/export/", queue.export, name="console-queue-export"),
+    path("console/bulk/", queue.bulk, name="console-bulk"),
+    path("console/views/", queue.saved_view_create, name="console-view-save"),
+    path("console/views/delete/", queue.saved_view_remove, name="console-view-delete"),
     path("console/call/", call.log_call, name="console-call"),
     path("console/reports/sla/", reports.sla_compliance, name="console-report-sla"),
     path(
