@@ -10,7 +10,14 @@ from aftersales.core.models import AuditEvent
 from aftersales.core.roles import Role
 from aftersales.tickets.models import Ticket
 from aftersales.tickets.services import BulkRequest, ticket_transition, tickets_bulk_apply
-from tests.factories import CustomerFactory, RegionFactory, TeamFactory, TicketFactory, UserFactory, customer_user
+from tests.factories import (
+    CustomerFactory,
+    RegionFactory,
+    TeamFactory,
+    TicketFactory,
+    UserFactory,
+    customer_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +31,9 @@ def test_agent_assigns_many_tickets_each_audited(agent):
     colleague = UserFactory(role=Role.AGENT)
 
     outcomes = tickets_bulk_apply(
-        actor=agent, numbers=[t.number for t in tickets], request=BulkRequest(action="assign", assignee=colleague)
+        actor=agent,
+        numbers=[t.number for t in tickets],
+        request=BulkRequest(action="assign", assignee=colleague),
     )
 
     assert [(o.number, o.ok, o.code) for o in outcomes] == [(t.number, True, "done") for t in tickets]
@@ -97,7 +106,9 @@ def test_merge_into_a_target_keeps_other_customers_out(agent):
 def test_merge_into_an_unknown_ticket_is_refused_before_anything(agent):
     ticket = TicketFactory()
     with pytest.raises(ValidationFailed) as error:
-        tickets_bulk_apply(actor=agent, numbers=[ticket.number], request=BulkRequest(action="merge", into="T404"))
+        tickets_bulk_apply(
+            actor=agent, numbers=[ticket.number], request=BulkRequest(action="merge", into="T404")
+        )
     assert "into" in error.value.details
     assert Ticket.objects.get(pk=ticket.pk).status == "new"
 
@@ -174,7 +185,11 @@ def test_customer_cannot_bulk_even_its_own_tickets():
     ("numbers", "request_", "field"),
     [
         ([], BulkRequest(action="priority", priority="high"), "numbers"),
-        (["T1"] * 1 + [f"T{n}" for n in range(2, 103)], BulkRequest(action="priority", priority="high"), "numbers"),
+        (
+            ["T1"] * 1 + [f"T{n}" for n in range(2, 103)],
+            BulkRequest(action="priority", priority="high"),
+            "numbers",
+        ),
         (["T1"], BulkRequest(action="explode"), "action"),
         (["T1"], BulkRequest(action="stage", to_status="nowhere"), "to_status"),
         (["T1"], BulkRequest(action="priority", priority="sometime"), "priority"),

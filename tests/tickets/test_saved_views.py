@@ -22,7 +22,9 @@ def supervisor():
 
 def test_a_personal_view_is_seen_by_its_owner_only(agent):
     other = UserFactory(role=Role.AGENT)
-    view = saved_view_save(actor=agent, name="紧急维修", queue="all", filters={"priority": "urgent", "type": "repair"})
+    view = saved_view_save(
+        actor=agent, name="紧急维修", queue="all", filters={"priority": "urgent", "type": "repair"}
+    )
 
     assert saved_views_for(agent) == [view]
     assert saved_views_for(other) == []
@@ -56,7 +58,9 @@ def test_a_customer_cannot_save_views():
 
 def test_saving_under_the_same_name_replaces_the_view(agent):
     first = saved_view_save(actor=agent, name="Queue", queue="all", filters={"priority": "high"})
-    second = saved_view_save(actor=agent, name="Queue", queue="mine", filters={"status": "new"}, sort="updated")
+    second = saved_view_save(
+        actor=agent, name="Queue", queue="mine", filters={"status": "new"}, sort="updated"
+    )
     assert first.pk == second.pk
     second.refresh_from_db()
     assert (second.queue, second.filters, second.sort) == ("mine", {"status": "new"}, "updated")

@@ -114,10 +114,11 @@ def queue_page(
 TAB_COUNT_CAP = 999
 
 
-def capped_counts(querysets: dict[str, QuerySet[Ticket]], *, cap: int = TAB_COUNT_CAP) -> dict[str, int]:
+def capped_counts(querysets: dict[str, QuerySet[Ticket]], *, cap: int | None = None) -> dict[str, int]:
     """``{name: min(count, cap + 1)}`` for each queryset, in ONE query whatever their number:
     each count reads at most ``cap + 1`` rows through its queue's index, so a queue of a million
     tickets costs what one of a thousand does ("999+")."""
+    cap = TAB_COUNT_CAP if cap is None else cap
     counts = dict.fromkeys(querysets, 0)
     names: list[str] = []
     parts: list[str] = []
