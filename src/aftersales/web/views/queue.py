@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from aftersales.core.errors import ApplicationError
+from aftersales.core.errors import ApplicationError, NotFound
 from aftersales.core.models import User
 from aftersales.core.roles import Capability
 from aftersales.tickets.lifecycle import TicketStatus
@@ -29,7 +29,6 @@ from ..exports import csv_chunks, export_rows, xlsx_file
 from ..queue_forms import ASSIGN_ME, QUEUE_FILTER_FIELDS, BulkActionForm, QueueViewForm, SavedViewForm
 from .common import (
     current_user,
-    fetch_or_404,
     form_error_lines,
     is_htmx,
     refuse_if_forbidden,
@@ -328,7 +327,11 @@ def saved_view_remove(request: HttpRequest) -> HttpResponse:
     if not raw.isdigit() or len(raw) > 12:
         messages.error(request, _("No such view."))
         return redirect(back)
-    view = fetch_or_404(lambda: saved_view_get_for_user(view_id=int(raw), user=user))
+    try:
+        view = saved_view_get_for_user(view_id=int(raw), user=user)
+    except NotFound:  # deleted meanwhile (another tab), or never one this user could see
+        messages.error(request, _("No such view."))
+        return redirect(back)
     name = view.name
     try:
         saved_view_delete(actor=user, view=view)
