@@ -34,8 +34,12 @@ def queue_desk(transactional_db):
             ("王先生", "安装预约：浴室柜", "normal"),
         ]
     ]
-    fresh = TicketFactory(customer=CustomerFactory(name="陈经理"), subject="热水器不出热水", priority="urgent")
-    cancelled = TicketFactory(customer=CustomerFactory(name="赵先生"), subject="咨询保修政策", status="cancelled")
+    fresh = TicketFactory(
+        customer=CustomerFactory(name="陈经理"), subject="热水器不出热水", priority="urgent"
+    )
+    cancelled = TicketFactory(
+        customer=CustomerFactory(name="赵先生"), subject="咨询保修政策", status="cancelled"
+    )
     return {"agent": agent, "fresh": fresh, "cancelled": cancelled, "older": older}
 
 
@@ -48,9 +52,11 @@ def test_select_tickets_run_a_bulk_action_and_read_the_outcomes(open_page, queue
     errors: list[str] = []
     page.on(
         "console",
-        lambda message: errors.append(f"{message.text} {message.location.get('url', '')}")
-        if message.type == "error"
-        else None,
+        lambda message: (
+            errors.append(f"{message.text} {message.location.get('url', '')}")
+            if message.type == "error"
+            else None
+        ),
     )
     page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, queue_desk["agent"].username)

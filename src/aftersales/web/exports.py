@@ -119,4 +119,4 @@ def xlsx_file(rows: Iterable[list[Any]], *, title: str) -> IO[bytes]:
     spooled = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned open
     workbook.save(spooled)
     spooled.seek(0)
-    return spooled  # type: ignore[return-value]
+    return spooled

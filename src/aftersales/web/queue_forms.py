@@ -67,7 +67,8 @@ class BulkActionForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         """The checked rows arrive as repeated ``number`` fields (checkboxes outside the form)."""
         data = super().clean() or {}
-        numbers = [str(n).strip().upper() for n in self.data.getlist("number") if str(n).strip()]
+        raw = self.data.getlist("number") if hasattr(self.data, "getlist") else []
+        numbers = [str(n).strip().upper() for n in raw if str(n).strip()]
         if not numbers:
             self.add_error(None, _("Select at least one ticket."))
         elif len(numbers) > MAX_BULK_TICKETS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -122,7 +123,7 @@ def capped_counts(querysets: dict[str, QuerySet[Ticket]], *, cap: int | None = N
     counts = dict.fromkeys(querysets, 0)
     names: list[str] = []
     parts: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     alias = "default"
     for name, qs in querysets.items():
         alias = qs.db
