@@ -4,6 +4,8 @@ outcome, and open the keyboard-shortcut help. Screenshots go to ``test-artifacts
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -15,8 +17,20 @@ from tests.factories import CustomerFactory, TeamFactory, TicketFactory, UserFac
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 TEXT = {
-    "zh-hans": {"help": "键盘快捷键", "done": "已完成", "refused": "已拒绝", "summary": "1 张工单已完成"},
-    "en": {"help": "Keyboard shortcuts", "done": "Done", "refused": "Refused", "summary": "1 ticket done"},
+    "zh-hans": {
+        "help": "键盘快捷键",
+        "done": "已完成",
+        "refused": "已拒绝",
+        "summary": "1 张工单已完成",
+        "view": "紧急工单",
+    },
+    "en": {
+        "help": "Keyboard shortcuts",
+        "done": "Done",
+        "refused": "Refused",
+        "summary": "1 ticket done",
+        "view": "Urgent work",
+    },
 }
 
 
@@ -98,6 +112,24 @@ def test_select_tickets_run_a_bulk_action_and_read_the_outcomes(open_page, queue
     # The list refreshed behind the outcomes: nothing is selected any more.
     expect(page.locator("[data-selected-count]")).to_have_text("0")
     shoot(page, f"queue-bulk-results-{language}-{width}")
+
+    if width == 1440:
+        # Filter, then keep the view under a name: it is listed, marked as the one shown.
+        page.select_option("#id_priority", "urgent")
+        expect(page.locator("[data-queue-table] tr[data-row]")).to_have_count(1)
+        page.click(".save-view summary")
+        page.fill(".save-view-form input[name=name]", text["view"])
+        page.click(".save-view-form button[type=submit]")
+        page.wait_for_url("**/console/queue/all/?priority=urgent&sort=newest")
+        expect(page.locator(".saved-view.active a[data-saved-view]")).to_have_text(text["view"])
+        shoot(page, f"queue-saved-view-{language}-{width}")
+        # The export link follows the filters as they are now, not as the page was first drawn.
+        page.select_option("#id_priority", "low")
+        expect(page.locator("[data-queue-table] tr[data-row]")).to_have_count(1)
+        with page.expect_download() as download:
+            page.click("a[data-export=csv]")
+        exported = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+        assert "龙头滴水" in exported and "热水器不出热水" not in exported
 
     assert Ticket.objects.get(pk=fresh.pk).status == "accepted"
     assert Ticket.objects.get(pk=cancelled.pk).status == "cancelled"

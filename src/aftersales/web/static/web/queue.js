@@ -123,9 +123,23 @@
     }
   });
 
+  function currentFilters() {
+    var params = new URLSearchParams();
+    var filters = document.getElementById("queue-filters");
+    if (filters) new FormData(filters).forEach(function (value, name) { if (value) params.append(name, value); });
+    return params;
+  }
+
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (!target.closest) return;
+    var exportLink = target.closest("a[data-export]");
+    if (exportLink) {  // the filters may have changed in place since the page was drawn
+      var params = currentFilters();
+      params.set("as", exportLink.getAttribute("data-export"));
+      exportLink.href = exportLink.href.split("?")[0] + "?" + params.toString();
+      return;
+    }
     if (target.closest("[data-shortcuts-open]")) { toggleHelp(true); return; }
     if (target.closest("[data-shortcuts-close]")) { toggleHelp(false); return; }
     var row = target.closest("[data-queue-table] tr[data-row]");
@@ -134,6 +148,17 @@
       if (index >= 0) focusRow(index);
     }
   });
+
+  // The filters may have changed in place (htmx): a view is saved, and a form returns, as shown now.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches) return;
+    var filters = document.getElementById("queue-filters");
+    if (form.matches(".save-view-form") && filters && form.elements.query) {
+      form.elements.query.value = currentFilters().toString();
+    }
+    if (form.elements && form.elements.next) form.elements.next.value = window.location.pathname + window.location.search;
+  }, true);
 
   // A bulk action done: refresh the list (with the filters as they are now) and the tab counts.
   document.addEventListener("DOMContentLoaded", function () {
