@@ -285,6 +285,9 @@ EXAMPLES: dict[str, Callable[[World], Example]] = {
         headers={"Idempotency-Key": "contract-1"},
     ),
     "GET /api/v1/tickets/{number}": lambda w: E(path={"number": w.ticket.number}),
+    "POST /api/v1/tickets/bulk": lambda w: E(
+        body={"numbers": [w.ticket.number, w.other_ticket.number], "action": "stage", "to": "accepted"}
+    ),
     "PATCH /api/v1/tickets/{number}": lambda w: E(
         path={"number": w.ticket.number},
         body={"priority": "urgent"},

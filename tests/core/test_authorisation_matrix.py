@@ -114,6 +114,14 @@ API_CASES: list[Case] = [
     *scoped(endpoint("POST", TICKET + "/merge", DESK, data={"into": "{other_ticket}"})),
     *scoped(endpoint("POST", TICKET + "/links", DESK, data={"other": "{other_ticket}"})),
     *scoped(endpoint("GET", TICKET + "/sla", STAFF)),
+    # Bulk: staff get one outcome per ticket, refusals included (a ticket out of scope is
+    # "not_found" inside a 200, tests/tickets/test_bulk.py); customers may not bulk at all.
+    endpoint(
+        "POST",
+        "/tickets/bulk",
+        STAFF,
+        data={"numbers": ["{ticket}"], "action": "priority", "priority": "high"},
+    ),
     endpoint("GET", "/customers", EVERYONE),
     endpoint("POST", "/customers", DESK, data={"name": "新客户"}),
     *scoped(endpoint("GET", "/customers/{customer_id}", EVERYONE)),
@@ -300,6 +308,13 @@ PAGE_CASES: list[Case] = [
     page("GET", "console/reports/first-response/", LEADS),
     page("GET", "console/notifications/", STAFF),
     page("GET", "console/customers/", STAFF),
+    page("GET", "console/queue/<slug:name>/export/", STAFF),
+    # One outcome per ticket (out of scope: "not_found" in the page); customers may not bulk.
+    page(
+        "POST", "console/bulk/", STAFF, data={"number": "{ticket}", "action": "priority", "priority": "high"}
+    ),
+    page("POST", "console/views/", STAFF, data={"name": "矩阵", "queue": "all", "query": "priority=high"}),
+    page("POST", "console/views/delete/", STAFF, data={"view": "1"}),
     *scoped(page("GET", "console/customers/<str:code>/", STAFF)),
     *scoped(
         page(

@@ -35,6 +35,8 @@ def test_the_at_risk_console_queue_costs_a_fixed_number_of_queries(
     for index in range(30):
         ticket_open(actor=agent, customer=CustomerFactory(), subject=f"待处理{index}")
     client.login(username=agent.username, password=PASSWORD)
-    with django_assert_max_num_queries(8):
+    # 8, plus the queue page's own (issue 11): the tab counts (one query for every tab), the
+    # saved views and the staff to assign to, less one for the user's teams read in one query.
+    with django_assert_max_num_queries(10):
         response = client.get("/console/queue/at-risk/")
     assert response.content.decode().count('class="num"') == 25

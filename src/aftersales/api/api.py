@@ -119,8 +119,11 @@ def _register_routers() -> None:
     from aftersales.sla.api import router as sla_router
     from aftersales.sla.api_first_response import router as first_response_router
     from aftersales.tickets.api import router as tickets_router
+    from aftersales.tickets.api_bulk import router as tickets_bulk_router
     from aftersales.tickets.api_history import router as customer_history_router
 
+    # Before the tickets' router: its "/{number}" would otherwise claim "/bulk".
+    api.add_router("/tickets", tickets_bulk_router)
     api.add_router("/tickets", tickets_router)
     api.add_router("/customers", customers_router)
     api.add_router("/customers", customer_history_router)

@@ -41,6 +41,7 @@ class Capability(models.TextChoices):
     KB_EDIT = "kb.edit", _("Write knowledge-base articles and manuals")
     KB_REVIEW = "kb.review", _("Review and publish knowledge-base articles and manual editions")
     MACRO_MANAGE = "macro.manage", _("Manage shared canned replies (team and everyone)")
+    VIEW_SHARE = "view.share", _("Share saved ticket views with all staff")
     CONFIGURE = "configure", _("Configure the platform")
     MAIL_INGEST = "mail.ingest", _("Post raw e-mail to the intake endpoint")
 
@@ -67,7 +68,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Capability.values),
     # Reports measure teams and people: those who lead them read them, not those measured.
     Role.SUPERVISOR: frozenset(
-        _DESK | {Capability.AUDIT_VIEW, Capability.KB_REVIEW, Capability.REPORT_VIEW, Capability.MACRO_MANAGE}
+        _DESK
+        | {
+            Capability.AUDIT_VIEW,
+            Capability.KB_REVIEW,
+            Capability.REPORT_VIEW,
+            Capability.MACRO_MANAGE,
+            Capability.VIEW_SHARE,
+        }
     ),
     Role.AGENT: frozenset(_DESK),
     # A technician works the jobs assigned to it: no queue of everyone's tickets.

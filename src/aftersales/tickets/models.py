@@ -15,6 +15,7 @@ __all__ = [
     "Attachment",
     "Channel",
     "Priority",
+    "SavedView",
     "Tag",
     "Ticket",
     "TicketLink",
@@ -350,3 +351,36 @@ class TicketSearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"search document of ticket {self.ticket_id}"
+
+
+class SavedView(models.Model):
+    """A named ticket list (a queue, its filters and its sort) kept by its owner; a shared one is
+    offered to every member of staff, who each see it through their own scope."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    name = models.CharField(_("name"), max_length=60)
+    queue = models.CharField(_("queue"), max_length=20)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    sort = models.CharField(_("sort"), max_length=20, blank=True)
+    is_shared = models.BooleanField(_("shared with the team"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_owner_name_unique")]
+        indexes = [
+            models.Index(
+                fields=["is_shared", "name"], condition=models.Q(is_shared=True), name="saved_view_shared_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Q, QuerySet
 
 from aftersales.assets.models import InstalledProduct
@@ -20,6 +23,7 @@ from aftersales.tickets.selectors import (
     ticket_list_for_user,
     visible_tickets,
 )
+from aftersales.tickets.sorting import SORT_NEWEST, sorted_page
 
 QUEUE_MINE = "mine"
 QUEUE_TEAM = "team"
@@ -54,29 +58,101 @@ def queues_for(user: User) -> tuple[str, ...]:
 
 
 def user_team_ids(user: User) -> list[int]:
+    """The teams the user belongs to or leads (one query)."""
     return sorted(
-        set(user.teams.values_list("id", flat=True)) | set(user.led_teams.values_list("id", flat=True))
+        set(Team.objects.filter(Q(members=user) | Q(lead=user)).values_list("id", flat=True).distinct())
     )
 
 
+def _narrow(*, user: User, queue: str, filters: QueueFilters, team_ids: list[int] | None) -> None:
+    """What makes a working queue: whose tickets, and only unfinished ones unless a status is asked."""
+    if queue == QUEUE_MINE:
+        filters.assignee = user.pk
+    elif queue == QUEUE_TEAM:
+        filters.team_ids = user_team_ids(user) if team_ids is None else team_ids
+        filters.restrict_to_teams = True
+    elif queue == QUEUE_UNASSIGNED:
+        filters.unassigned = True
+    if queue != QUEUE_ALL and not filters.status:
+        filters.status = list(OPEN_STATUS_VALUES)
+
+
+def queue_queryset(
+    *, user: User, queue: str, filters: QueueFilters, team_ids: list[int] | None = None
+) -> QuerySet[Ticket]:
+    """Every ticket of a queue the user may see, with its filters: unpaged and unordered (for the
+    tab counts and exports). The at-risk queue keeps what its page shows: tickets with a due time."""
+    if queue == QUEUE_AT_RISK:
+        qs = visible_tickets(user).filter(sla__next_due_at__isnull=False)
+        return qs.filter(team_id=filters.team) if filters.team is not None else qs
+    _narrow(user=user, queue=queue, filters=filters, team_ids=team_ids)
+    return filters.apply(visible_tickets(user))
+
+
 def queue_page(
-    *, user: User, queue: str, filters: QueueFilters, cursor: str | None = None, limit: int = 25
+    *,
+    user: User,
+    queue: str,
+    filters: QueueFilters,
+    cursor: str | None = None,
+    limit: int = 25,
+    sort: str = SORT_NEWEST,
+    team_ids: list[int] | None = None,
 ) -> TicketPage:
     if queue == QUEUE_AT_RISK:
         items, next_cursor = tickets_by_time_to_breach(
             user=user, cursor=cursor, limit=limit, team_id=filters.team
         )
         return TicketPage(items=items, next_cursor=next_cursor)
-    if queue == QUEUE_MINE:
-        filters.assignee = user.pk
-    elif queue == QUEUE_TEAM:
-        filters.team_ids = user_team_ids(user)
-        filters.restrict_to_teams = True
-    elif queue == QUEUE_UNASSIGNED:
-        filters.unassigned = True
-    if queue != QUEUE_ALL and not filters.status:
-        filters.status = list(OPEN_STATUS_VALUES)
-    return ticket_list_for_user(user=user, filters=filters, cursor=cursor, limit=limit)
+    _narrow(user=user, queue=queue, filters=filters, team_ids=team_ids)
+    if not sort or sort == SORT_NEWEST:
+        return ticket_list_for_user(user=user, filters=filters, cursor=cursor, limit=limit)
+    qs = filters.apply(visible_tickets(user)).select_related("customer", "assignee", "team", "region")
+    items, next_cursor = sorted_page(qs, sort=sort, cursor=cursor, limit=max(1, min(limit, 100)))
+    return TicketPage(items=items, next_cursor=next_cursor)
+
+
+TAB_COUNT_CAP = 999
+
+
+def capped_counts(querysets: dict[str, QuerySet[Ticket]], *, cap: int | None = None) -> dict[str, int]:
+    """``{name: min(count, cap + 1)}`` for each queryset, in ONE query whatever their number:
+    each count reads at most ``cap + 1`` rows through its queue's index, so a queue of a million
+    tickets costs what one of a thousand does ("999+")."""
+    cap = TAB_COUNT_CAP if cap is None else cap
+    counts = dict.fromkeys(querysets, 0)
+    names: list[str] = []
+    parts: list[str] = []
+    params: list[Any] = []
+    alias = "default"
+    for name, qs in querysets.items():
+        alias = qs.db
+        try:
+            sql, sql_params = qs.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        except EmptyResultSet:  # e.g. "my team" for someone in no team: nothing to count
+            continue
+        names.append(name)
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608 - ORM-compiled SQL
+        params.extend(sql_params)
+    if not parts:
+        return counts
+    # Only SQL compiled by the ORM is joined here; every value stays a bound parameter.
+    statement = "SELECT " + ", ".join(parts)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    counts.update({name: int(value) for name, value in zip(names, row, strict=True)})
+    return counts
+
+
+def queue_tab_counts(*, user: User, queues: tuple[str, ...], team_ids: list[int]) -> dict[str, int]:
+    """How many tickets each queue tab holds (capped, one query)."""
+    return capped_counts(
+        {
+            name: queue_queryset(user=user, queue=name, filters=QueueFilters(), team_ids=team_ids)
+            for name in queues
+        }
+    )
 
 
 def attach_sla_badges(tickets: list[Ticket]) -> None:

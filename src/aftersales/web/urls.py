@@ -14,6 +14,7 @@ from .views import (
     macros,
     notifications,
     portal,
+    queue,
     reports,
     reports_first_response,
 )
@@ -39,7 +40,11 @@ urlpatterns = [
     path("console/home/supervisor/", homes.supervisor_home, name="console-home-supervisor"),
     path("console/home/technician/", homes.technician_home, name="console-home-technician"),
     path("console/home/parts/", homes.parts_home, name="console-home-parts"),
-    path("console/queue/<slug:name>/", console.queue, name="console-queue"),
+    path("console/queue/<slug:name>/", queue.queue, name="console-queue"),
+    path("console/queue/<slug:name>/export/", queue.export, name="console-queue-export"),
+    path("console/bulk/", queue.bulk, name="console-bulk"),
+    path("console/views/", queue.saved_view_create, name="console-view-save"),
+    path("console/views/delete/", queue.saved_view_remove, name="console-view-delete"),
     path("console/call/", call.log_call, name="console-call"),
     path("console/reports/sla/", reports.sla_compliance, name="console-report-sla"),
     path(

@@ -1,4 +1,5 @@
-"""The agent console: queues and the ticket page (reads only; writes are in console_actions)."""
+"""The agent console: the ticket page (reads only; writes are in console_actions; the queue is in
+``queue``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from aftersales.core.errors import ApplicationError
 from aftersales.core.roles import Capability
 from aftersales.core.selectors import audit_events_for
 from aftersales.macros.selectors import macros_usable_by, may_write_personal_macros
@@ -27,17 +26,9 @@ from aftersales.tickets.selectors import (
 )
 
 from .. import selectors
-from ..forms import AttachmentForm, MessageForm, QueueFilterForm, TicketEditForm, TicketNumberForm
+from ..forms import AttachmentForm, MessageForm, TicketEditForm, TicketNumberForm
 from ..presenters import stage_timeline
-from .common import current_user, fetch_or_404, is_htmx, staff_required
-
-QUEUE_LABELS = {
-    selectors.QUEUE_MINE: _("Mine"),
-    selectors.QUEUE_TEAM: _("My team"),
-    selectors.QUEUE_UNASSIGNED: _("Unassigned"),
-    selectors.QUEUE_AT_RISK: _("By time to breach"),
-    selectors.QUEUE_ALL: _("All"),
-}
+from .common import current_user, fetch_or_404, staff_required
 
 
 @require_GET
@@ -49,57 +40,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if getattr(user, "is_customer", False):
         return redirect("web:portal")
     return redirect("web:console")
-
-
-@staff_required
-@require_GET
-def queue(request: HttpRequest, name: str = selectors.QUEUE_MINE) -> HttpResponse:
-    user = current_user(request)
-    queues = selectors.queues_for(user)
-    if name not in queues:
-        return redirect("web:console-queue", name=selectors.QUEUE_MINE)
-    teams = selectors.active_teams()
-    form = QueueFilterForm(request.GET, teams=teams)
-    filters = selectors.QueueFilters()
-    if form.is_valid():
-        data = form.cleaned_data
-        filters.status = [data["status"]] if data["status"] else []
-        filters.type = [data["type"]] if data["type"] else []
-        filters.priority = [data["priority"]] if data["priority"] else []
-        filters.channel = [data["channel"]] if data["channel"] else []
-        filters.team = data["team"]
-        filters.q = data["q"] or None
-    page = None
-    error = None
-    try:
-        page = selectors.queue_page(
-            user=user, queue=name, filters=filters, cursor=request.GET.get("cursor") or None
-        )
-    except ApplicationError as exc:
-        error = exc
-    if page is not None:
-        selectors.attach_sla_badges(page.items)
-    kept: dict[str, str] = {
-        key: str(value) for key, value in request.GET.items() if key != "cursor" and value
-    }
-    context: dict[str, Any] = {
-        "nav": "queues",
-        "queue_name": name,
-        "queue_label": QUEUE_LABELS[name],
-        "queue_tabs": [(queue_name, QUEUE_LABELS[queue_name]) for queue_name in queues],
-        "form": form,
-        "page": page,
-        "error": error,
-        "is_filtered": bool(kept),
-        "is_later_page": bool(request.GET.get("cursor")),
-        "first_page_query": urlencode(kept),
-        "next_page_query": urlencode({**kept, "cursor": page.next_cursor})
-        if page and page.next_cursor
-        else "",
-    }
-    if is_htmx(request) and request.headers.get("HX-Target") == "queue-results":
-        return render(request, "web/console/_queue_results.html", context)
-    return render(request, "web/console/queue.html", context)
 
 
 def ticket_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
