@@ -81,6 +81,15 @@ def hour_of_day(fraction: float) -> float:
     return hour + (fraction - _HOURLY_CDF[hour]) / span
 
 
+def join_without_repeat(head: str, tail: str) -> str:
+    """``head`` + ``tail`` without saying the overlapping word twice: 马桶 + 马桶堵塞 → 马桶堵塞,
+    厨房龙头 + 龙头滴水 → 厨房龙头滴水 (a customer does not write "马桶马桶堵塞")."""
+    for size in range(min(len(head), len(tail)), 1, -1):
+        if head.endswith(tail[:size]):
+            return head + tail[size:]
+    return head + tail
+
+
 @dataclass
 class Batch:
     tickets: list[Ticket]
@@ -184,7 +193,7 @@ class TicketMaker:
         if ticket_type == "repair":
             symptom, cause, fix, leaks = rng.choice(cat.FAULTS[product.category])
             words.update(cause=cause, fix=fix, leak="1" if leaks else "")
-            subject = f"{product.short}{symptom}"
+            subject = join_without_repeat(product.short, symptom)
             description = f"{symptom}，{rng.choice(cat.SINCE)}。型号：{words['model']}"
             if words["serial"]:
                 description += (
