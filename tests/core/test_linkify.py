@@ -19,7 +19,9 @@ def test_an_https_address_becomes_a_link_and_trailing_punctuation_stays_outside(
 
 
 def test_chinese_text_running_on_after_an_address_is_not_part_of_it():
-    assert linkify("打开https://lq.cn/a查看") == f'打开<a href="https://lq.cn/a" {REL}>https://lq.cn/a</a>查看'
+    assert (
+        linkify("打开https://lq.cn/a查看") == f'打开<a href="https://lq.cn/a" {REL}>https://lq.cn/a</a>查看'
+    )
 
 
 @pytest.mark.parametrize(
@@ -40,10 +42,10 @@ def test_other_schemes_stay_text(text):
 @pytest.mark.parametrize(
     "text",
     [
-        '<script>alert(1)</script> https://a.cn',
+        "<script>alert(1)</script> https://a.cn",
         'https://a.cn/"onmouseover="alert(1)',
         "https://a.cn/'onmouseover='alert(1)",
-        'https://a.cn/<img src=x onerror=alert(1)>',
+        "https://a.cn/<img src=x onerror=alert(1)>",
         '<a href="javascript:alert(1)">https://a.cn</a>',
         "https://a.cn/#javascript:alert(1)",
     ],
@@ -56,7 +58,9 @@ def test_markup_in_the_text_is_escaped_and_never_breaks_out_of_the_attribute(tex
     import re
 
     for tag in re.findall(r"<[^>]*>", html):
-        assert tag == "</a>" or re.fullmatch(r'<a href="https?://[^"\s<>]*" ' + re.escape(REL) + ">", tag), tag
+        assert tag == "</a>" or re.fullmatch(r'<a href="https?://[^"\s<>]*" ' + re.escape(REL) + ">", tag), (
+            tag
+        )
 
 
 def test_plain_text_is_only_escaped():
@@ -66,14 +70,18 @@ def test_plain_text_is_only_escaped():
 
 
 def test_the_console_and_the_portal_show_links_in_messages(client, agent):
+    from aftersales.tickets.services import ticket_add_message
     from tests.factories import TicketFactory
 
-    from aftersales.tickets.services import ticket_add_message
-
     ticket = TicketFactory()
-    ticket_add_message(ticket=ticket, actor=agent, body="教程：https://lq.example.cn/v/7 <b>x</b>", kind="reply")
+    ticket_add_message(
+        ticket=ticket, actor=agent, body="教程：https://lq.example.cn/v/7 <b>x</b>", kind="reply"
+    )
     client.force_login(agent)
 
     page = client.get(f"/console/tickets/{ticket.number}/").content.decode()
 
-    assert f'<a href="https://lq.example.cn/v/7" {REL}>https://lq.example.cn/v/7</a> &lt;b&gt;x&lt;/b&gt;' in page
+    assert (
+        f'<a href="https://lq.example.cn/v/7" {REL}>https://lq.example.cn/v/7</a> &lt;b&gt;x&lt;/b&gt;'
+        in page
+    )

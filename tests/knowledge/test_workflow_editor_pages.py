@@ -49,7 +49,9 @@ def test_the_list_filters_by_status():
     client = signed_in(author)
     page = client.get(reverse("knowledge:editor-home"), {"status": "draft", "locale": ""}).content.decode()
     assert "Draft one" in page and "Live one" not in page
-    page = client.get(reverse("knowledge:editor-home"), {"status": "published", "locale": ""}).content.decode()
+    page = client.get(
+        reverse("knowledge:editor-home"), {"status": "published", "locale": ""}
+    ).content.decode()
     assert "Live one" in page and "Draft one" not in page
 
 

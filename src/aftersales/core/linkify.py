@@ -32,9 +32,7 @@ def _split_trailing(url: str) -> tuple[str, str]:
         last = url[-1]
         if url.endswith("&amp;"):
             url, tail = url[:-5], "&amp;" + tail
-        elif last in _TRAILING:
-            url, tail = url[:-1], last + tail
-        elif last in _PAIRS and url.count(_PAIRS[last]) < url.count(last):
+        elif last in _TRAILING or last in _PAIRS and url.count(_PAIRS[last]) < url.count(last):
             url, tail = url[:-1], last + tail
         else:
             break

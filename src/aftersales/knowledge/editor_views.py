@@ -23,6 +23,7 @@ from aftersales.core.errors import ApplicationError, NotFound, PermissionDenied
 from aftersales.core.models import User
 
 from . import selectors, services
+from .bot import normalize_locale
 from .downloads import edition_html_response, edition_pdf_response
 from .editor_forms import (
     ArticleClassForm,
@@ -45,7 +46,6 @@ from .models import (
     ManualSection,
     VersionStatus,
 )
-from .bot import normalize_locale
 from .selectors import EditorFilters
 
 NAV = "kb"
