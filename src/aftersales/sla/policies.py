@@ -27,6 +27,7 @@ from .models import CRITERIA_FIELDS, TARGET_FIELDS, SlaPolicy
 
 POLICY_FIELDS = (
     "name",
+    "name_en",
     "description",
     "precedence",
     "is_active",
@@ -115,6 +116,8 @@ def policy_validate(policy: SlaPolicy) -> None:
     errors: dict[str, Any] = {}
     if not (policy.name or "").strip():
         errors["name"] = _("A name is required.")
+    elif SlaPolicy.objects.filter(name=policy.name.strip()).exclude(pk=policy.pk).exists():
+        errors["name"] = _("Another policy has this name.")
     for field in TARGET_FIELDS.values():
         value = getattr(policy, field)
         if value is not None and value <= dt.timedelta(0):
@@ -144,11 +147,11 @@ def policy_validate(policy: SlaPolicy) -> None:
                     "“%(other)s” can apply to the same tickets with the same precedence and "
                     "specificity; give one of them a different precedence."
                 )
-                % {"other": other.name},
+                % {"other": other.display_name},
                 details={
                     "precedence": str(
                         _("Conflicts with “%(other)s” on: %(targets)s.")
-                        % {"other": other.name, "targets": ", ".join(sorted(shared))}
+                        % {"other": other.display_name, "targets": ", ".join(sorted(shared))}
                     ),
                     "conflicting_policy": other.pk,
                 },
