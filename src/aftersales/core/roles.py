@@ -40,6 +40,7 @@ class Capability(models.TextChoices):
     REPORT_VIEW = "report.view", _("Read service reports (SLA compliance, first response)")
     KB_EDIT = "kb.edit", _("Write knowledge-base articles and manuals")
     KB_REVIEW = "kb.review", _("Review and publish knowledge-base articles and manual editions")
+    SETTINGS_EDIT = "settings.edit", _("Change the service settings (SLA policies, calendars, teams)")
     CONFIGURE = "configure", _("Configure the platform")
     MAIL_INGEST = "mail.ingest", _("Post raw e-mail to the intake endpoint")
 
@@ -65,7 +66,11 @@ _DESK = _WORKER | {
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Capability.values),
     # Reports measure teams and people: those who lead them read them, not those measured.
-    Role.SUPERVISOR: frozenset(_DESK | {Capability.AUDIT_VIEW, Capability.KB_REVIEW, Capability.REPORT_VIEW}),
+    # Supervisors run the everyday settings (SLA targets, business hours, who is in which team).
+    Role.SUPERVISOR: frozenset(
+        _DESK
+        | {Capability.AUDIT_VIEW, Capability.KB_REVIEW, Capability.REPORT_VIEW, Capability.SETTINGS_EDIT}
+    ),
     Role.AGENT: frozenset(_DESK),
     # A technician works the jobs assigned to it: no queue of everyone's tickets.
     Role.TECHNICIAN: frozenset(_WORKER | {Capability.ASSET_EDIT}),

@@ -18,7 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core.errors import PermissionDenied
 from aftersales.core.models import User
+from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record
 from aftersales.tickets.models import Ticket
 
@@ -161,6 +163,8 @@ def policy_validate(policy: SlaPolicy) -> None:
 @transaction.atomic
 def sla_policy_save(*, actor: User | None, policy: SlaPolicy | None = None, **values: Any) -> SlaPolicy:
     """Create (``policy`` None) or change a policy; refuses bad configuration, saving nothing."""
+    if actor is not None and not actor.can(Capability.SETTINGS_EDIT):
+        raise PermissionDenied()
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
         raise SlaConfigurationError(details={name: str(_("Unknown field.")) for name in sorted(unknown)})
