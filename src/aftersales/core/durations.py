@@ -93,7 +93,7 @@ class HumanDurationField(forms.DurationField):
     """A duration typed and shown as people write it (see the module)."""
 
     default_error_messages = {
-        "invalid": _("Enter a duration such as “3 days”, “1 day 4 hours”, “90 minutes” or “3 天 4 小时”."),
+        "invalid": _("Enter a duration such as “3 days”, “1 day 4 hours” or “90 minutes”."),
     }
 
     def prepare_value(self, value: Any) -> Any:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aftersales.core.business_time import engine_for
+from aftersales.core.business_time import engine_for, library_statutory_days
 from aftersales.core.calendar_models import BusinessCalendar, StatutoryDay
 from aftersales.core.calendar_services import (
     calendar_override_remove,
@@ -50,6 +50,16 @@ WEEKDAYS = (
     gettext_lazy("Sunday"),
 )
 UPCOMING_DAYS = 60
+# The names ``chinese_calendar`` gives its holidays, in the reader's language.
+HOLIDAY_NAMES = {
+    "New Year's Day": gettext_lazy("New Year's Day"),
+    "Spring Festival": gettext_lazy("Spring Festival"),
+    "Tomb-sweeping Day": gettext_lazy("Tomb-sweeping Day"),
+    "Labour Day": gettext_lazy("Labour Day"),
+    "Dragon Boat Festival": gettext_lazy("Dragon Boat Festival"),
+    "National Day": gettext_lazy("National Day"),
+    "Mid-autumn Festival": gettext_lazy("Mid-autumn Festival"),
+}
 
 
 def _settings_user(request: HttpRequest) -> User:
@@ -181,39 +191,49 @@ def _weekly(calendar: BusinessCalendar) -> list[list[tuple[dt.time, dt.time]]]:
     return weekly
 
 
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
 def _upcoming(calendar: BusinessCalendar, today: dt.date) -> list[dict[str, Any]]:
-    """The days in the next weeks that differ from the usual week: statutory holidays, adjusted
-    working days (调休) and the calendar's own exceptions, with the hours that apply."""
-    until = today + dt.timedelta(days=UPCOMING_DAYS)
-    weekly = _weekly(calendar)
-    days: dict[dt.date, dict[str, Any]] = {}
-    if calendar.follows_statutory_holidays and not calendar.is_always_open:
-        for day in StatutoryDay.objects.filter(date__gte=today, date__lt=until).order_by("date"):
-            kind = _("Statutory holiday") if day.is_holiday else _("Adjusted working day")
-            days[day.date] = {
-                "date": day.date,
-                "kind": kind,
-                "note": day.name,
-                "is_working": not day.is_holiday,
-            }
-    for row in calendar.overrides.all():
-        if today <= row.date < until:
-            entry = days.setdefault(row.date, {"date": row.date, "note": row.note})
-            entry.update(kind=_("Exception of this calendar"), is_working=row.is_working, own=True)
-            entry["note"] = row.note or entry.get("note", "")
+    """The days in the next weeks that differ from the usual week, as the SLA engine counts them:
+    statutory holidays and adjusted working days (调休; imported or the library's) and the
+    calendar's own exceptions, with the hours that apply."""
+    if calendar.is_always_open:
+        return []
     engine = engine_for(calendar)
+    imported = dict(
+        StatutoryDay.objects.filter(
+            date__gte=today, date__lt=today + dt.timedelta(days=UPCOMING_DAYS)
+        ).values_list("date", "name")
+    )
+    library = library_statutory_days()
+    own = {row.date: row for row in calendar.overrides.all()}
     result = []
-    for date in sorted(days):
-        entry = days[date]
-        intervals = engine.day_intervals(date)
-        hours = ", ".join(
-            f"{start // 3600:02d}:{start % 3600 // 60:02d}-{end // 3600:02d}:{end % 3600 // 60:02d}"
-            for start, end in intervals
+    for offset in range(UPCOMING_DAYS):
+        date = today + dt.timedelta(days=offset)
+        hours = tuple(engine.day_intervals(date))
+        usual = tuple(engine.spec.weekly[date.weekday()])
+        if hours == usual and date not in own:
+            continue
+        if date in own:
+            kind, note = _("Exception of this calendar"), own[date].note
+        elif not hours:
+            kind, note = _("Statutory holiday"), imported.get(date) or library.get(date, (True, ""))[1]
+        else:
+            kind, note = _("Adjusted working day"), imported.get(date) or library.get(date, (False, ""))[1]
+        note = str(HOLIDAY_NAMES.get(note, note))
+        result.append(
+            {
+                "date": date,
+                "weekday": WEEKDAYS[date.weekday()],
+                "kind": kind,
+                "note": note,
+                "own": date in own,
+                "hours": ", ".join(f"{_clock(a)}-{_clock(b)}" for a, b in hours) or _("closed"),
+                "usual": ", ".join(f"{_clock(a)}-{_clock(b)}" for a, b in usual) or _("closed"),
+            }
         )
-        entry["hours"] = hours or _("closed")
-        entry["weekday"] = WEEKDAYS[date.weekday()]
-        entry["usual"] = _ranges_text(weekly[date.weekday()]) or _("closed")
-        result.append(entry)
     return result
 
 
