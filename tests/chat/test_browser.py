@@ -289,3 +289,39 @@ def test_a_site_the_channel_does_not_allow_shows_no_widget(open_page, desk, shop
     visitor.wait_for_timeout(500)
     assert visitor.locator("[data-aftersales-chat]").count() == 0
     assert not Conversation.objects.exists()
+
+
+def test_the_console_shows_chat_times_in_the_sites_time_zone_not_the_browsers(
+    browser, live_server, open_page, desk, settings
+):
+    from django.utils import timezone as django_timezone
+
+    from aftersales.channels.chat.models import ChatMessage
+
+    settings.AFTERSALES_CHAT_BOT = False
+    # An agent whose computer is set to New York still reads China time, like every other page.
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1440, "height": 900},
+        extra_http_headers={"Accept-Language": "zh-hans"},
+        locale="zh-CN",
+        timezone_id="America/New_York",
+    )
+    try:
+        agent_page = context.new_page()
+        agent_online(agent_page, desk["agent"].username)
+        visitor = open_page("zh-hans")
+        visitor.goto(f"/chat/demo/?lang=zh-hans&channel={desk['channel'].public_key}")
+        visitor.click(".launcher")
+        visitor.fill("textarea[name=body]", "几点了？")
+        visitor.click("button[name=start]")
+        agent_page.locator("#list-waiting .chat-row").click()
+        who = agent_page.locator("#pane-thread .chat-line.visitor .who")
+        expect(who).to_have_count(1)
+
+        sent = ChatMessage.objects.get(body="几点了？").created_at
+        shanghai = django_timezone.localtime(sent).strftime("%H:%M:%S")
+        assert settings.TIME_ZONE == "Asia/Shanghai"
+        assert who.inner_text().endswith(shanghai)
+    finally:
+        context.close()

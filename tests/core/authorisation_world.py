@@ -200,4 +200,13 @@ def values(world: World, scope: dict[str, Any]) -> dict[str, Any]:
         "delivery": shared["delivery"].pk,
         "inbound": shared["inbound"].pk,
         "webhook_key": shared["webhook_source"].key,
+        "sla_policy": _first_pk("sla", "SlaPolicy"),
+        "calendar": _first_pk("core", "BusinessCalendar"),
+        "agent_id": world.users[Role.AGENT].pk,
     }
+
+
+def _first_pk(app_label: str, model: str) -> int:
+    from django.apps import apps
+
+    return int(apps.get_model(app_label, model).objects.order_by("pk").values_list("pk", flat=True)[0])

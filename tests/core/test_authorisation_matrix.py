@@ -268,6 +268,9 @@ PAGE_PARAMETERS = {
     "<slug:name>": "mine",
     "<uidb64>": "MQ",
     "<token>": "not-a-token",
+    "<int:policy_id>": "{sla_policy}",
+    "<int:calendar_id>": "{calendar}",
+    "<int:team_id>": "{team}",
 }
 
 PORTAL = frozenset({C})
@@ -306,6 +309,31 @@ PAGE_CASES: list[Case] = [
     page("GET", "console/call/lookup/", DESK, extra={"phone": 1}),
     page("GET", "console/reports/sla/", LEADS),
     page("GET", "console/reports/first-response/", LEADS),
+    # The everyday settings (settings.edit): supervisors and administrators.
+    page("GET", "console/settings/", LEADS),
+    page("GET", "console/settings/sla/", LEADS),
+    page("GET", "console/settings/sla/new/", LEADS),
+    page(
+        "POST",
+        "console/settings/sla/new/",
+        LEADS,
+        data={"name": "矩阵", "precedence": 901, "resolution": "1 天"},
+    ),
+    page("GET", "console/settings/sla/<int:policy_id>/", LEADS),
+    page("POST", "console/settings/sla/<int:policy_id>/", LEADS, data={"name": "", "precedence": 1}),
+    page("GET", "console/settings/calendars/", LEADS),
+    page("GET", "console/settings/calendars/<int:calendar_id>/", LEADS),
+    page(
+        "POST",
+        "console/settings/calendars/<int:calendar_id>/",
+        LEADS,
+        data={"action": "override", "date": "2031-05-06", "is_working": "0"},
+    ),
+    page("GET", "console/settings/teams/", LEADS),
+    page("GET", "console/settings/teams/<int:team_id>/", LEADS),
+    page(
+        "POST", "console/settings/teams/<int:team_id>/", LEADS, data={"action": "add", "user": "{agent_id}"}
+    ),
     page("GET", "console/notifications/", STAFF),
     page("GET", "console/customers/", STAFF),
     page("GET", "console/queue/<slug:name>/export/", STAFF),

@@ -47,9 +47,11 @@ def test_the_list_filters_by_status():
     published_article(actor=author, approver=approver, key="live-one", title="Live one")
     draft_article(actor=author, key="draft-one", title="Draft one")
     client = signed_in(author)
-    page = client.get(reverse("knowledge:editor-home"), {"status": "draft"}).content.decode()
+    page = client.get(reverse("knowledge:editor-home"), {"status": "draft", "locale": ""}).content.decode()
     assert "Draft one" in page and "Live one" not in page
-    page = client.get(reverse("knowledge:editor-home"), {"status": "published"}).content.decode()
+    page = client.get(
+        reverse("knowledge:editor-home"), {"status": "published", "locale": ""}
+    ).content.decode()
     assert "Live one" in page and "Draft one" not in page
 
 
@@ -281,3 +283,19 @@ def test_write_an_article_from_the_missing_list_brings_the_searched_words():
     html = page.content.decode()
     assert page.status_code == 200
     assert 'value="马桶盖板松动怎么办"' in html
+
+
+def test_the_list_opens_on_the_readers_language_and_any_language_stays_a_choice():
+    author = writer()
+    draft_article(actor=author, key="zh-one", title="马桶漏水怎么办", locale="zh-hans")
+    draft_article(actor=author, key="en-one", title="Toilet leaks", locale="en")
+    client = signed_in(author)
+    url = reverse("knowledge:editor-home")
+
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    both = client.get(url, {"locale": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "马桶漏水怎么办" in chinese and "Toilet leaks" not in chinese
+    assert "Toilet leaks" in english and "马桶漏水怎么办" not in english
+    assert "马桶漏水怎么办" in both and "Toilet leaks" in both

@@ -447,3 +447,34 @@ def test_a_customers_answer_to_a_delivered_reply_comes_back_to_the_ticket(custom
 
     assert result.ticket.pk == ticket.pk
     assert result.inbound.ticket_message.body == "Here it is."
+
+
+def _resolved(customer, agent):
+    ticket = open_ticket(customer, agent)
+    ticket_transition(ticket=ticket, actor=agent, to_status=TicketStatus.ACCEPTED)
+    return ticket_transition(ticket=ticket, actor=agent, to_status=TicketStatus.RESOLVED)
+
+
+def test_no_closed_mail_after_the_customers_own_confirmation(customer, agent):
+    from aftersales.core.roles import Role
+    from tests.factories import UserFactory
+
+    login = UserFactory(role=Role.CUSTOMER)
+    contact = customer.contacts.get()
+    contact.user = login
+    contact.save(update_fields=["user"])
+    ticket = _resolved(customer, agent)
+
+    ticket_transition(ticket=ticket, actor=login, to_status=TicketStatus.CLOSED)
+
+    kinds = list(OutboundEmail.objects.filter(ticket=ticket).order_by("id").values_list("kind", flat=True))
+    assert kinds == ["received", "resolution"]
+
+
+def test_a_ticket_the_desk_closes_is_still_mailed(customer, agent):
+    ticket = _resolved(customer, agent)
+
+    ticket_transition(ticket=ticket, actor=agent, to_status=TicketStatus.CLOSED)
+
+    kinds = list(OutboundEmail.objects.filter(ticket=ticket).order_by("id").values_list("kind", flat=True))
+    assert kinds == ["received", "resolution", "status"]

@@ -6,9 +6,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from .business_time import (
     CalendarInvalid,
@@ -21,6 +22,7 @@ from .business_time import (
 )
 from .calendar_models import BusinessCalendar, CalendarOverride, StatutoryDay, StatutoryYear, WorkingHours
 from .calendar_services import calendar_touch, statutory_schedule_parse, statutory_year_import
+from .durations import HumanDurationField
 from .errors import ValidationFailed
 from .login_throttle import LockoutMessageMixin
 from .models import ApiToken, AuditEvent, Region, Team, User
@@ -41,6 +43,11 @@ class ThrottledAdminAuthenticationForm(LockoutMessageMixin, AdminAuthenticationF
 
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
+# The platform's name, not "Django 管理" / "Django administration", in both languages.
+admin.site.site_header = pgettext_lazy("site name", "aftersales")
+admin.site.site_title = pgettext_lazy("site name", "aftersales")
+admin.site.index_title = _("Configuration")
+admin.site.site_url = "/console/"
 
 
 def _field_values(obj: Any) -> dict[str, Any]:
@@ -52,7 +59,12 @@ def _field_values(obj: Any) -> dict[str, Any]:
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
-    """Configuration edited in the admin leaves the same audit trail as every other write."""
+    """Configuration edited in the admin leaves the same audit trail as every other write.
+
+    Durations are typed and shown as people write them ("3 天", "1 day 4 hours"; ``durations``).
+    """
+
+    formfield_overrides = {models.DurationField: {"form_class": HumanDurationField}}
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before = _field_values(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}

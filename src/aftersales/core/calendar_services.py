@@ -30,7 +30,7 @@ from .calendar_models import (
 )
 from .errors import ValidationFailed
 from .models import User
-from .services import audit_record
+from .services import audit_record, require_settings_edit
 
 TimeRange = tuple[dt.time, dt.time]
 WeeklyHours = Mapping[int, Sequence[TimeRange]]
@@ -139,6 +139,7 @@ def calendar_update(
     weekly_hours: WeeklyHours | None = None,
 ) -> BusinessCalendar:
     """Change a calendar's settings and, when given, replace all of its weekly hours."""
+    require_settings_edit(actor)
     requested: dict[str, Any] = {
         "name": name,
         "name_en": name_en,
@@ -177,6 +178,7 @@ def calendar_override_set(
     note: str = "",
 ) -> list[CalendarOverride]:
     """Make ``date`` closed, or working with ``hours`` (none: the calendar's Monday hours)."""
+    require_settings_edit(actor)
     if not is_working and hours:
         raise CalendarInvalid(_("A closed day has no working hours."))
     _check_ranges(hours, label=date.isoformat())
@@ -203,6 +205,7 @@ def calendar_override_set(
 
 @transaction.atomic
 def calendar_override_remove(*, calendar: BusinessCalendar, date: dt.date, actor: User | None) -> int:
+    require_settings_edit(actor)
     previous = [str(row) for row in calendar.overrides.filter(date=date)]
     removed, _detail = calendar.overrides.filter(date=date).delete()
     if removed:

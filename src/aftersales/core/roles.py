@@ -42,6 +42,7 @@ class Capability(models.TextChoices):
     KB_REVIEW = "kb.review", _("Review and publish knowledge-base articles and manual editions")
     MACRO_MANAGE = "macro.manage", _("Manage shared canned replies (team and everyone)")
     VIEW_SHARE = "view.share", _("Share saved ticket views with all staff")
+    SETTINGS_EDIT = "settings.edit", _("Change the service settings (SLA policies, calendars, teams)")
     CONFIGURE = "configure", _("Configure the platform")
     MAIL_INGEST = "mail.ingest", _("Post raw e-mail to the intake endpoint")
 
@@ -67,6 +68,7 @@ _DESK = _WORKER | {
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Capability.values),
     # Reports measure teams and people: those who lead them read them, not those measured.
+    # Supervisors run the everyday settings (SLA targets, business hours, who is in which team).
     Role.SUPERVISOR: frozenset(
         _DESK
         | {
@@ -75,6 +77,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.REPORT_VIEW,
             Capability.MACRO_MANAGE,
             Capability.VIEW_SHARE,
+            Capability.SETTINGS_EDIT,
         }
     ),
     Role.AGENT: frozenset(_DESK),

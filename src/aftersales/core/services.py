@@ -155,3 +155,47 @@ def idempotency_records_purge(*, max_age_hours: int = 48, batch: int = 5000) -> 
     """Delete idempotency records older than ``max_age_hours`` in chunks; safe to run twice."""
     cutoff = timezone.now() - dt.timedelta(hours=max_age_hours)
     return purge_in_batches(IdempotencyRecord.objects.filter(created_at__lt=cutoff), batch=batch)
+
+
+# --------------------------------------------------------------------------- teams
+
+
+def require_settings_edit(actor: User | None) -> None:
+    from .errors import PermissionDenied
+    from .roles import Capability
+
+    if actor is not None and not actor.can(Capability.SETTINGS_EDIT):
+        raise PermissionDenied()
+
+
+@transaction.atomic
+def team_member_add(*, team: Any, user: User, actor: User | None) -> bool:
+    """Put ``user`` (a member of staff) in ``team``; False when it was a member already."""
+    require_settings_edit(actor)
+    if not user.is_active or not user.is_staff_member:
+        raise ValidationFailed(
+            _("Only active members of staff can join a team."), details={"user": str(user.pk)}
+        )
+    if team.members.filter(pk=user.pk).exists():
+        return False
+    team.members.add(user)
+    audit_record(actor=actor, obj=team, action="team.member_add", after={"user": user.pk, "name": str(user)})
+    return True
+
+
+@transaction.atomic
+def team_member_remove(*, team: Any, user: User, actor: User | None) -> bool:
+    """Take ``user`` out of ``team`` (its lead stays lead only while a member); False if absent."""
+    require_settings_edit(actor)
+    if not team.members.filter(pk=user.pk).exists():
+        return False
+    if team.lead_id == user.pk:
+        raise ValidationFailed(
+            _("The team lead cannot leave the team; choose another lead first."),
+            details={"user": str(user.pk)},
+        )
+    team.members.remove(user)
+    audit_record(
+        actor=actor, obj=team, action="team.member_remove", before={"user": user.pk, "name": str(user)}
+    )
+    return True

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from aftersales.core.models import AuditEvent, BusinessCalendar
 from aftersales.core.services import sequence_advance_to
 from aftersales.customers.models import Contact, Customer
-from aftersales.sla.clocks import ticket_sla_start_from_history
+from aftersales.sla.clocks import ticket_sla_replay_history
 from aftersales.sla.defaults import install_defaults
 from aftersales.sla.models import SlaEscalationRule, SlaPolicy
 from aftersales.tickets.lifecycle import FINAL_STATUSES, TicketStatus
@@ -33,6 +34,7 @@ from .catalogue import TAGS
 from .customers import build_customers
 from .knowledge import seed_knowledge
 from .organisation import build_organisation, build_regions
+from .promises import Promises
 from .tickets import TicketMaker
 
 # Up to this many tickets everything is one transaction (all or nothing); above it each batch
@@ -55,8 +57,10 @@ def default_customer_count(tickets: int) -> int:
 
 
 def default_anchor() -> dt.datetime:
-    """Today's midnight in the configured zone: tickets look recent, and nothing lies in the future."""
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    """Now, to the minute: the history ends at the moment of the first start, so the queues, the
+    countdowns and the first SLA sweep see a desk in the middle of its day (a history ending at
+    midnight left every ticket opened since then overdue at once)."""
+    return timezone.localtime().replace(second=0, microsecond=0)
 
 
 def _last_number(model: type[Customer] | type[Ticket], field_name: str, prefix: str) -> int:
@@ -70,7 +74,31 @@ def _no_progress(_label: str, _total: int) -> Callable[[int], None]:
 
 
 FINISHED = sorted({*FINAL_STATUSES, TicketStatus.RESOLVED})
-SLA_REPLAY_LIMIT = 5_000  # the most recent unfinished tickets; older ones at 1M scale stay without clocks
+SLA_REPLAY_LIMIT = 5_000  # the most recent tickets; older ones at 1M scale stay without clocks
+SLA_HISTORY_DAYS = 35  # finished tickets opened since then get clocks (the report shows 30 days)
+
+
+def _replay_sla(*, first_number: int, since: dt.datetime, limit: int, progress: Progress) -> int:
+    """Replay the SLA clocks of this run's unfinished tickets and of those opened since ``since``
+    (newest first, at most ``limit``), one ticket per transaction."""
+    seeded = Ticket.objects.filter(number__gte=f"T{first_number:07d}", number__regex=r"^T[0-9]+$")
+    recent = seeded.filter(Q(created_at__gte=since) | ~Q(status__in=FINISHED)).order_by("-id")[:limit]
+    ids = list(recent.values_list("pk", flat=True))
+    replay = progress("SLA clocks", len(ids))
+    history: dict[int, list[tuple[str, str, dt.datetime]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        history.clear()
+        for ticket_id, from_status, to_status, at in (
+            TicketStatusChange.objects.filter(ticket_id__in=chunk)
+            .order_by("ticket_id", "occurred_at", "id")
+            .values_list("ticket_id", "from_status", "to_status", "occurred_at")
+        ):
+            history.setdefault(ticket_id, []).append((from_status, to_status, at))
+        for ticket in Ticket.objects.filter(pk__in=chunk):
+            ticket_sla_replay_history(ticket=ticket, changes=history.get(ticket.pk, []))
+            replay(1)
+    return len(ids)
 
 
 def seed_demo(
@@ -109,7 +137,12 @@ def seed_demo(
             )
         result.seconds["customers"] = time.monotonic() - started
         first_ticket = _last_number(Ticket, "number", "T") + 1
+        # The shipped policies and calendars (the migrations made them; an earlier demo or an
+        # administrator may have removed some): online channels on 24×7, field work on business
+        # hours. The tickets are planned against them (``promises.py``).
+        install_defaults(SlaPolicy, SlaEscalationRule, BusinessCalendar)
         maker = TicketMaker(
+            promises=Promises(),
             rng=rng,
             org=org,
             customers=infos,
@@ -156,19 +189,16 @@ def seed_demo(
                 object_label="demo company",
                 after={"seed": seed, "anchor": anchor.isoformat(), "days": days, **result.counts},
             )
-        # Unfinished tickets get their SLA clocks as if their history had happened live, so the
-        # console shows countdowns and the beat's sweep escalates what is overdue.
+        # The recent tickets get their SLA clocks as if their history had happened live: the
+        # unfinished ones show countdowns (and the beat's sweep escalates the few overdue), and
+        # the finished ones give the compliance report (the last 30 days) its figures.
         sla_started = time.monotonic()
-        # The shipped policies and calendars (the migrations made them; an earlier demo or an
-        # administrator may have removed some): online channels on 24×7, field work on business hours.
-        install_defaults(SlaPolicy, SlaEscalationRule, BusinessCalendar)
-        unfinished = Ticket.objects.exclude(status__in=FINISHED).order_by("-id")[:SLA_REPLAY_LIMIT]
-        replay = progress("SLA clocks", min(SLA_REPLAY_LIMIT, tickets))
-        with_sla = 0
-        for ticket in unfinished.iterator(chunk_size=500):
-            ticket_sla_start_from_history(ticket=ticket)
-            with_sla += 1
-            replay(1)
+        with_sla = _replay_sla(
+            first_number=first_ticket,
+            since=anchor - dt.timedelta(days=SLA_HISTORY_DAYS),
+            limit=SLA_REPLAY_LIMIT,
+            progress=progress,
+        )
         result.counts["tickets_with_sla"] = with_sla
         result.seconds["sla"] = time.monotonic() - sla_started
         result.counts.update(seed_knowledge(anchor=anchor, seed=seed, actor=org.supervisor or org.admin))

@@ -19,6 +19,7 @@ from .catalogue import DEMO_DOMAIN
 from .customers import TICKET_WEIGHT, CustomerInfo
 from .lifecycle import plan_hours, plan_path
 from .organisation import Organisation
+from .promises import LATE_SHARE, Promises, plan_moments
 
 S = TicketStatus
 REPLY, NOTE, EVENT = TicketMessage.Kind.REPLY, TicketMessage.Kind.NOTE, TicketMessage.Kind.EVENT
@@ -74,11 +75,26 @@ _HOURLY_CDF = [0.0, *accumulate(w / sum(HOURLY) for w in HOURLY)]
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
+def share_of_day_before(hours: float) -> float:
+    """The share of a day's tickets that arrive before ``hours`` since midnight."""
+    hour = min(int(hours), 23)
+    return _HOURLY_CDF[hour] + (min(hours, 24.0) - hour) * (_HOURLY_CDF[hour + 1] - _HOURLY_CDF[hour])
+
+
 def hour_of_day(fraction: float) -> float:
     """Invert the hourly distribution: a uniform fraction of the day → hours since midnight."""
     hour = min(bisect.bisect_right(_HOURLY_CDF, fraction) - 1, 23)
     span = _HOURLY_CDF[hour + 1] - _HOURLY_CDF[hour]
     return hour + (fraction - _HOURLY_CDF[hour]) / span
+
+
+def join_without_repeat(head: str, tail: str) -> str:
+    """``head`` + ``tail`` without saying the overlapping word twice: 马桶 + 马桶堵塞 → 马桶堵塞,
+    厨房龙头 + 龙头滴水 → 厨房龙头滴水 (a customer does not write "马桶马桶堵塞")."""
+    for size in range(min(len(head), len(tail)), 1, -1):
+        if head.endswith(tail[:size]):
+            return head + tail[size:]
+    return head + tail
 
 
 @dataclass
@@ -109,13 +125,19 @@ class TicketMaker:
         anchor: dt.datetime,
         days: int,
         tags: dict[str, Tag],
+        promises: Promises | None = None,
     ) -> None:
+        self.promises = promises
         self.rng, self.org, self.customers, self.total = rng, org, customers, total
         self.first_number, self.days, self.tags = first_number, days, tags
         self.anchor = anchor.astimezone(dt.UTC)
         # The window starts at a Beijing midnight so the hourly shape lines up with local time.
         start_local = (anchor - dt.timedelta(days=days)).astimezone(BEIJING)
         self.start = start_local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+        # The tickets run up to the anchor itself: whole days, then today's share until now.
+        anchor_local = anchor.astimezone(BEIJING)
+        into_today = anchor_local - anchor_local.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.span_days = days + share_of_day_before(into_today.total_seconds() / 3600)
         self.cum_weights = list(
             accumulate(TICKET_WEIGHT[c.tier] * (4 if c.is_company else 1) for c in customers)
         )
@@ -132,7 +154,7 @@ class TicketMaker:
                 self.users[user.pk] = user
 
     def created_at(self, index: int) -> dt.datetime:
-        position = (index + self.rng.random()) / self.total * self.days
+        position = (index + self.rng.random()) / self.total * self.span_days
         day = int(position)
         created = self.start + dt.timedelta(days=day, hours=hour_of_day(position - day))
         return min(created, self.anchor - dt.timedelta(minutes=1))
@@ -184,7 +206,7 @@ class TicketMaker:
         if ticket_type == "repair":
             symptom, cause, fix, leaks = rng.choice(cat.FAULTS[product.category])
             words.update(cause=cause, fix=fix, leak="1" if leaks else "")
-            subject = f"{product.short}{symptom}"
+            subject = join_without_repeat(product.short, symptom)
             description = f"{symptom}，{rng.choice(cat.SINCE)}。型号：{words['model']}"
             if words["serial"]:
                 description += (
@@ -243,13 +265,22 @@ class TicketMaker:
         if recent:
             # This week's work is still in the pipeline (parts on order, visits booked).
             hours = [spent * RECENT_SLOWDOWN for spent in hours]
-        moments: list[dt.datetime] = []
-        at = created
-        for spent in hours:
-            at = at + dt.timedelta(hours=spent)
-            if at > self.anchor:
-                break
-            moments.append(at)
+        promises = (
+            self.promises.for_ticket(
+                ticket_type=ticket_type, priority=priority, tier=customer.tier, channel=channel
+            )
+            if self.promises is not None
+            else None
+        )
+        moments = plan_moments(
+            rng=rng,
+            path=path,
+            hours=hours,
+            created=created,
+            anchor=self.anchor,
+            promises=promises,
+            on_time=rng.random() >= LATE_SHARE,
+        )
         path = path[: len(moments)]
         status = path[-1]
 

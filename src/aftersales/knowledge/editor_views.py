@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,6 +24,7 @@ from aftersales.core.models import User
 from aftersales.shell.views import current_user, fetch_or_404, report_form_errors
 
 from . import selectors, services
+from .bot import normalize_locale
 from .downloads import edition_html_response, edition_pdf_response
 from .editor_forms import (
     ArticleClassForm,
@@ -117,7 +119,11 @@ def article_list(request: HttpRequest) -> HttpResponse:
             return redirect("knowledge:help-root")
         raise DjangoPermissionDenied
     user = current_user(request)
-    form = ArticleFilterForm(request.GET)
+    query = request.GET.copy()
+    if "locale" not in query:
+        # The list opens on the reader's language; "any language" stays one choice away.
+        query["locale"] = normalize_locale(get_language())
+    form = ArticleFilterForm(query)
     filters = EditorFilters()
     if form.is_valid():
         data = form.cleaned_data

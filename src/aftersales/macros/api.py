@@ -20,6 +20,7 @@ from aftersales.core.api_schemas import (
 from aftersales.core.errors import PermissionDenied
 from aftersales.core.models import User
 from aftersales.core.paging import decode_cursor, encode_cursor
+from aftersales.shell.views import api_user
 from aftersales.tickets.selectors import ticket_get_for_user
 
 from . import services
@@ -74,8 +75,8 @@ class MacroAppliedOut(Schema):
     usage_count: int
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
+def _macro_user(request: HttpRequest) -> User:
+    user = api_user(request)
     if not may_write_personal_macros(user):
         raise PermissionDenied()
     return user
@@ -109,7 +110,7 @@ def list_macros(
     cursor: Text100 | None = None,
     limit: int = Query(50, ge=1, le=100),
 ) -> Any:
-    user = _user(request)
+    user = _macro_user(request)
     target = ticket_get_for_user(number=ticket, user=user) if ticket else None
     after_id = decode_cursor(cursor) if cursor else None
     page, next_id = macro_list_for_user(user=user, q=q, after_id=after_id, limit=limit)
@@ -126,7 +127,7 @@ def list_macros(
 def apply_macro(
     request: HttpRequest, payload: MacroApplyIn, macro_id: int = Path(..., gt=0, lt=2**62)
 ) -> Any:
-    user = _user(request)
+    user = _macro_user(request)
     macro = macro_get_usable(user=user, macro_id=macro_id)
     ticket = ticket_get_for_user(number=payload.ticket, user=user)
     applied = services.macro_apply(

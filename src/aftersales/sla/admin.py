@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.admin import AuditedModelAdmin
+from aftersales.core.durations import format_duration
 
 from .defaults import TARGET_NAMES
 from .errors import SlaConfigurationError
@@ -48,27 +49,52 @@ class SlaPolicyForm(forms.ModelForm):
 class SlaPolicyAdmin(AuditedModelAdmin):
     form = SlaPolicyForm
     list_display = (
-        "name",
+        "policy_name",
         "precedence",
         "is_active",
         "ticket_type",
         "priority",
         "customer_tier",
         "channel",
-        "first_response",
-        "resolution",
+        "first_response_shown",
+        "resolution_shown",
         "warn_at_percent",
     )
     list_filter = ("is_active", "ticket_type", "priority", "channel", "customer_tier")
-    search_fields = ("name",)
+    search_fields = ("name", "name_en")
     fieldsets = (
-        (None, {"fields": ("name", "description", "precedence", "is_active", "calendar", "warn_at_percent")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "name_en",
+                    "description",
+                    "precedence",
+                    "is_active",
+                    "calendar",
+                    "warn_at_percent",
+                )
+            },
+        ),
         (_("Criteria"), {"fields": ("ticket_type", "priority", "customer_tier", "channel")}),
         (
             _("Targets"),
             {"fields": TARGET_NAMES},
         ),
     )
+
+    @admin.display(description=_("name"), ordering="name")
+    def policy_name(self, policy: SlaPolicy) -> str:
+        return policy.display_name
+
+    @admin.display(description=_("first response"), ordering="first_response")
+    def first_response_shown(self, policy: SlaPolicy) -> str:
+        return format_duration(policy.first_response) or "—"
+
+    @admin.display(description=_("resolution"), ordering="resolution")
+    def resolution_shown(self, policy: SlaPolicy) -> str:
+        return format_duration(policy.resolution) or "—"
 
 
 @admin.register(SlaEscalationRule)

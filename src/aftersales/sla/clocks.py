@@ -9,7 +9,7 @@ ticket service's transaction, so a ticket and its clocks never disagree.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -107,14 +107,7 @@ def ticket_sla_apply(*, ticket: Ticket, actor: User | None, now: dt.datetime | N
     """Record the targets that apply to ``ticket`` now; re-plan live clocks if they changed."""
     now = now or timezone.now()
     engines = _Engines()
-    resolution = policies_for_ticket(ticket)
-    targets = {target: applied.as_json() for target, applied in resolution.targets.items()}
-    for applied in targets.values():
-        applied["calendar"] = applied["calendar"] or engines.default_calendar_id()
-    policy_id = resolution.primary.pk if resolution.primary else None
-    calendar_id = (
-        resolution.primary.calendar_id if resolution.primary else None
-    ) or engines.default_calendar_id()
+    targets, policy_id, calendar_id = _resolved_targets(ticket, engines)
     existing = TicketSla.objects.filter(pk=ticket.pk).first()
     if existing is None:
         sla = TicketSla.objects.create(
@@ -141,6 +134,20 @@ def ticket_sla_apply(*, ticket: Ticket, actor: User | None, now: dt.datetime | N
     )
     sla_summary_refresh(ticket_id=ticket.pk)
     return existing
+
+
+def _resolved_targets(ticket: Ticket, engines: _Engines) -> tuple[dict[str, Any], int | None, int | None]:
+    """The targets that apply to ``ticket`` (as stored on ``TicketSla``), its primary policy and
+    calendar."""
+    resolution = policies_for_ticket(ticket)
+    targets = {target: applied.as_json() for target, applied in resolution.targets.items()}
+    for applied in targets.values():
+        applied["calendar"] = applied["calendar"] or engines.default_calendar_id()
+    policy_id = resolution.primary.pk if resolution.primary else None
+    calendar_id = (
+        resolution.primary.calendar_id if resolution.primary else None
+    ) or engines.default_calendar_id()
+    return targets, policy_id, calendar_id
 
 
 def _replan_clocks(*, ticket: Ticket, targets: dict[str, Any], now: dt.datetime, engines: _Engines) -> None:
@@ -324,41 +331,58 @@ def on_ticket_opened(*, ticket: Ticket, actor: User | None) -> None:
 
 
 @transaction.atomic
-def ticket_sla_start_from_history(*, ticket: Ticket) -> TicketSla:
-    """Start the clocks of a ticket that was loaded in bulk (demo data, an import) as if its
-    recorded timestamps had happened live: opening promises from ``created_at``, the current
-    stage from ``status_changed_at``, a first response already given is met, a ticket waiting
-    on the customer is paused. Unfinished tickets only; idempotent."""
+def ticket_sla_replay_history(
+    *, ticket: Ticket, changes: Sequence[tuple[str, str, dt.datetime]]
+) -> TicketSla:
+    """Run the clocks of a ticket loaded in bulk (demo data, an import) as if its recorded
+    history had happened live: the policy applied when it was opened, the opening promises
+    started then, the first response met when it was given, and every stage change of
+    ``changes`` (``(from_status, to_status, at)`` in order; the opening has no from-status)
+    handled at its instant by the same code as a live change. Promises missed along the way
+    are recorded as breached at their due instants (without escalating: that moment is past);
+    clocks still running at the end are left to the sweep. Idempotent; no audit event per
+    ticket (the bulk load records its own)."""
     existing = TicketSla.objects.filter(pk=ticket.pk).first()
     if existing is not None:
         return existing
     engines = _Engines()
-    sla = ticket_sla_apply(ticket=ticket, actor=None, now=ticket.created_at)
-    owed = set(_owed_targets(ticket))
-    opening = [t for t in (T.RESOLUTION, T.ON_SITE) if t in owed]
+    created = ticket.created_at
+    targets, policy_id, calendar_id = _resolved_targets(ticket, engines)
+    sla = TicketSla.objects.create(
+        ticket=ticket, policy_id=policy_id, calendar_id=calendar_id, targets=targets, applied_at=created
+    )
+    final_status, final_changed_at = ticket.status, ticket.status_changed_at
+    ticket.status, ticket.status_changed_at = S.NEW, created
     _start(
         ticket=ticket,
-        targets=[T.FIRST_RESPONSE, *opening],
-        now=ticket.created_at,
+        targets=[*OPENING_TARGETS, T.STAGE_ACCEPT],
+        now=created,
         engines=engines,
-        applied=sla.targets,
+        applied=targets,
     )
-    if ticket.first_responded_at is not None:
-        clocks_meet(ticket=ticket, targets=[T.FIRST_RESPONSE], now=ticket.first_responded_at)
-    stage = STAGE_TARGET_FOR_STATUS.get(ticket.status)
-    if stage:
-        _start(
-            ticket=ticket, targets=[stage], now=ticket.status_changed_at, engines=engines, applied=sla.targets
-        )
-    if ticket.status == S.WAITING_ON_CUSTOMER:
-        clocks_pause(ticket=ticket, now=ticket.status_changed_at)
+    first_response = ticket.first_responded_at
+    for from_status, to_status, at in changes:
+        if not from_status:
+            continue  # the opening
+        if first_response is not None and first_response <= at:
+            clocks_meet(ticket=ticket, targets=[T.FIRST_RESPONSE], now=first_response)
+            first_response = None
+        ticket.status, ticket.status_changed_at = to_status, at
+        _stage_changed(ticket=ticket, from_status=from_status, to_status=to_status, engines=engines)
+    if first_response is not None:
+        clocks_meet(ticket=ticket, targets=[T.FIRST_RESPONSE], now=first_response)
+    ticket.status, ticket.status_changed_at = final_status, final_changed_at
     sla_summary_refresh(ticket_id=ticket.pk)
     return sla
 
 
 def on_ticket_stage_changed(*, ticket: Ticket, from_status: str, to_status: str) -> None:
+    _stage_changed(ticket=ticket, from_status=from_status, to_status=to_status, engines=_Engines())
+    sla_summary_refresh(ticket_id=ticket.pk)
+
+
+def _stage_changed(*, ticket: Ticket, from_status: str, to_status: str, engines: _Engines) -> None:
     now = ticket.status_changed_at
-    engines = _Engines()
     if to_status == S.WAITING_ON_CUSTOMER:
         clocks_pause(ticket=ticket, now=now)
     elif from_status == S.WAITING_ON_CUSTOMER:
@@ -379,7 +403,6 @@ def on_ticket_stage_changed(*, ticket: Ticket, from_status: str, to_status: str)
     entered_stage = STAGE_TARGET_FOR_STATUS.get(to_status)
     if entered_stage:
         _start(ticket=ticket, targets=[entered_stage], now=now, engines=engines)
-    sla_summary_refresh(ticket_id=ticket.pk)
 
 
 def on_ticket_merged(*, ticket: Ticket, now: dt.datetime) -> None:

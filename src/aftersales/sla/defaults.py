@@ -36,7 +36,8 @@ STAGE_LIMITS = {
 
 DEFAULT_POLICIES: list[dict[str, Any]] = [
     {
-        "name": "默认 / Default",
+        "name": "默认",
+        "name_en": "Default",
         "precedence": 1000,
         "first_response": 1 * HOUR,
         "next_response": 4 * HOUR,
@@ -44,39 +45,62 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
         **STAGE_LIMITS,
     },
     {
-        "name": "电话首响 / Phone answer",
+        "name": "电话首响",
+        "name_en": "Phone answer",
         "precedence": 10,
         "channel": "phone",
         "calendar": ONLINE_CALENDAR,
         "first_response": 60,
     },
     {
-        "name": "在线客服首响 / Chat answer",
+        "name": "在线客服首响",
+        "name_en": "Chat answer",
         "precedence": 11,
         "channel": "chat",
         "calendar": ONLINE_CALENDAR,
         "first_response": 30,
     },
-    {"name": "紧急 / Urgent", "precedence": 20, "priority": "urgent", "first_response": 5 * MINUTE},
-    {"name": "投诉 / Complaint", "precedence": 30, "ticket_type": "complaint", "first_response": 15 * MINUTE},
     {
-        "name": "社交媒体首响 / Social media",
+        "name": "紧急",
+        "name_en": "Urgent",
+        "precedence": 20,
+        "priority": "urgent",
+        "first_response": 5 * MINUTE,
+    },
+    {
+        "name": "投诉",
+        "name_en": "Complaint",
+        "precedence": 30,
+        "ticket_type": "complaint",
+        "first_response": 15 * MINUTE,
+    },
+    {
+        "name": "社交媒体首响",
+        "name_en": "Social media",
         "precedence": 40,
         "channel": "social",
         "calendar": ONLINE_CALENDAR,
         "first_response": 2 * HOUR,
     },
     {
-        "name": "微信首响 / WeChat",
+        "name": "微信首响",
+        "name_en": "WeChat",
         "precedence": 42,
         "channel": "wechat",
         "calendar": ONLINE_CALENDAR,
         "first_response": 2 * HOUR,
     },
-    {"name": "邮件首响 / E-mail", "precedence": 41, "channel": "email", "first_response": 4 * HOUR},
-    {"name": "维修 / Repair", "precedence": 50, "ticket_type": "repair", "resolution": 72 * HOUR},
     {
-        "name": "安装 / Installation",
+        "name": "邮件首响",
+        "name_en": "E-mail",
+        "precedence": 41,
+        "channel": "email",
+        "first_response": 4 * HOUR,
+    },
+    {"name": "维修", "name_en": "Repair", "precedence": 50, "ticket_type": "repair", "resolution": 72 * HOUR},
+    {
+        "name": "安装",
+        "name_en": "Installation",
         "precedence": 51,
         "ticket_type": "installation",
         "on_site": 3 * HOUR,
@@ -106,10 +130,14 @@ TARGET_NAMES = (
 )
 
 
-def policy_values(spec: dict[str, Any], calendars: dict[str, Any] | None = None) -> dict[str, Any]:
+def policy_values(
+    spec: dict[str, Any], calendars: dict[str, Any] | None = None, *, has_english_name: bool = True
+) -> dict[str, Any]:
     """Model field values for one policy spec (durations as ``timedelta``, the calendar code as
     the row from ``calendars``)."""
     values = {key: value for key, value in spec.items() if key not in TARGET_NAMES}
+    if not has_english_name:
+        values.pop("name_en", None)  # data migrations before sla.0004 see the model without it
     if "calendar" in values:
         values["calendar"] = (calendars or {}).get(values["calendar"])
     for target in TARGET_NAMES:
@@ -134,8 +162,9 @@ def install_defaults(policy_model: Any, rule_model: Any, calendar_model: Any) ->
     shipped policies that have no calendar on the 24×7 one (used by the data migrations and
     the demo seed; a calendar an administrator chose is kept)."""
     calendars = {ONLINE_CALENDAR: online_calendar(calendar_model)}
+    has_english_name = any(field.name == "name_en" for field in policy_model._meta.get_fields())
     for spec in DEFAULT_POLICIES:
-        values = policy_values(spec, calendars)
+        values = policy_values(spec, calendars, has_english_name=has_english_name)
         policy, created = policy_model.objects.get_or_create(name=spec["name"], defaults=values)
         if not created and values.get("calendar") is not None and policy.calendar_id is None:
             policy_model.objects.filter(pk=policy.pk).update(calendar=values["calendar"])

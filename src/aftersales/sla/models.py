@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core.models import BilingualName
 from aftersales.customers.models import ValueTier
 from aftersales.tickets.models import Channel, Priority, Ticket, TicketType
 
@@ -53,7 +54,7 @@ def _positive_or_null(field: str) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": dt.timedelta(0)})
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(BilingualName, models.Model):
     """Targets for the tickets matching the non-empty criteria (empty = any).
 
     Precedence, per target: among active policies whose criteria all match, the one with the most
@@ -63,6 +64,7 @@ class SlaPolicy(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=120, unique=True)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
     description = models.TextField(_("description"), blank=True)
     precedence = models.PositiveIntegerField(
         _("precedence"),
@@ -120,7 +122,7 @@ class SlaPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
     @property
     def specificity(self) -> int:

@@ -18,7 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core.errors import PermissionDenied
 from aftersales.core.models import User
+from aftersales.core.roles import Capability
 from aftersales.core.services import audit_record
 from aftersales.tickets.models import Ticket
 
@@ -27,6 +29,7 @@ from .models import CRITERIA_FIELDS, TARGET_FIELDS, SlaPolicy
 
 POLICY_FIELDS = (
     "name",
+    "name_en",
     "description",
     "precedence",
     "is_active",
@@ -115,6 +118,8 @@ def policy_validate(policy: SlaPolicy) -> None:
     errors: dict[str, Any] = {}
     if not (policy.name or "").strip():
         errors["name"] = _("A name is required.")
+    elif SlaPolicy.objects.filter(name=policy.name.strip()).exclude(pk=policy.pk).exists():
+        errors["name"] = _("Another policy has this name.")
     for field in TARGET_FIELDS.values():
         value = getattr(policy, field)
         if value is not None and value <= dt.timedelta(0):
@@ -144,11 +149,11 @@ def policy_validate(policy: SlaPolicy) -> None:
                     "“%(other)s” can apply to the same tickets with the same precedence and "
                     "specificity; give one of them a different precedence."
                 )
-                % {"other": other.name},
+                % {"other": other.display_name},
                 details={
                     "precedence": str(
                         _("Conflicts with “%(other)s” on: %(targets)s.")
-                        % {"other": other.name, "targets": ", ".join(sorted(shared))}
+                        % {"other": other.display_name, "targets": ", ".join(sorted(shared))}
                     ),
                     "conflicting_policy": other.pk,
                 },
@@ -158,6 +163,8 @@ def policy_validate(policy: SlaPolicy) -> None:
 @transaction.atomic
 def sla_policy_save(*, actor: User | None, policy: SlaPolicy | None = None, **values: Any) -> SlaPolicy:
     """Create (``policy`` None) or change a policy; refuses bad configuration, saving nothing."""
+    if actor is not None and not actor.can(Capability.SETTINGS_EDIT):
+        raise PermissionDenied()
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
         raise SlaConfigurationError(details={name: str(_("Unknown field.")) for name in sorted(unknown)})

@@ -103,7 +103,7 @@ def ticket_sla_summary(ticket: Ticket, *, now: dt.datetime | None = None) -> Sla
         state=sla.state if sla else SlaState.NONE,
         next_due_at=sla.next_due_at if sla else None,
         policy_id=sla.policy_id if sla else None,
-        policy_name=sla.policy.name if sla and sla.policy else None,
+        policy_name=sla.policy.display_name if sla and sla.policy else None,
         applied_at=sla.applied_at if sla else None,
         targets=[target_summary(clock, now) for clock in clocks],
     )

@@ -105,6 +105,14 @@ def register_navigation() -> None:
             badge=_unread,
         ),
         nav.NavEntry(
+            key="settings",
+            area=nav.CONSOLE,
+            label=_("Settings"),
+            url_name="web:console-settings",
+            order=90,
+            capability=Capability.SETTINGS_EDIT,
+        ),
+        nav.NavEntry(
             key="admin",
             area=nav.CONSOLE,
             label=_("Administration"),

@@ -17,6 +17,7 @@ from .views import (
     queue,
     reports,
     reports_first_response,
+    settings,
 )
 
 app_name = "web"
@@ -47,6 +48,20 @@ urlpatterns = [
     path("console/views/delete/", queue.saved_view_remove, name="console-view-delete"),
     path("console/call/", call.log_call, name="console-call"),
     path("console/reports/sla/", reports.sla_compliance, name="console-report-sla"),
+    path("console/settings/", settings.index, name="console-settings"),
+    path("console/settings/sla/", settings.sla_policies, name="console-settings-sla"),
+    path("console/settings/sla/new/", settings.sla_policy_edit, name="console-settings-sla-new"),
+    path(
+        "console/settings/sla/<int:policy_id>/", settings.sla_policy_edit, name="console-settings-sla-policy"
+    ),
+    path("console/settings/calendars/", settings.calendars, name="console-settings-calendars"),
+    path(
+        "console/settings/calendars/<int:calendar_id>/",
+        settings.calendar_detail,
+        name="console-settings-calendar",
+    ),
+    path("console/settings/teams/", settings.teams, name="console-settings-teams"),
+    path("console/settings/teams/<int:team_id>/", settings.team_detail, name="console-settings-team"),
     path(
         "console/reports/first-response/",
         reports_first_response.first_response,

@@ -4,7 +4,8 @@
                                smtp://host:25 ; empty: mail is written as .eml files to DATA_DIR/outbox
 ``AFTERSALES_MAIL_FROM``       the sender when no mailbox is configured (default service@aftersales.local)
 ``AFTERSALES_MAIL_DOMAIN``     the right-hand side of our Message-IDs (default: the domain of MAIL_FROM)
-``AFTERSALES_PUBLIC_URL``      the base of tracking links in e-mails (default http://127.0.0.1:8000)
+``AFTERSALES_PUBLIC_URL``      the base of tracking links in e-mails (default: the address ``aftersales
+                               serve --host/--port`` listens on, else http://127.0.0.1:8000)
 ``AFTERSALES_MAIL_MAX_BYTES``  the largest message imported (default 25 MB); larger ones are quarantined
 ``AFTERSALES_MAIL_CA_FILE``    extra CA certificates trusted for IMAP/SMTP TLS (a private CA)
 ``AFTERSALES_MAIL_SENDER_LIMIT``  messages per sender per 10 minutes before mail is ignored as a loop (30)
@@ -41,7 +42,13 @@ def mail_domain() -> str:
 
 
 def public_url() -> str:
-    return _setting("AFTERSALES_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    """Where customers reach the site: ``AFTERSALES_PUBLIC_URL`` when set, else the address
+    ``aftersales serve`` was told to listen on (it passes ``AFTERSALES_SERVE_URL`` to its web
+    server and worker, which writes the e-mails), else the embedded default."""
+    configured = _setting("AFTERSALES_PUBLIC_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    return (os.environ.get("AFTERSALES_SERVE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
 
 
 def max_bytes() -> int:

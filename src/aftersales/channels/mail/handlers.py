@@ -7,6 +7,7 @@ change, and the send is enqueued on commit.
 from __future__ import annotations
 
 from aftersales.core.events import subscribe
+from aftersales.core.roles import Role
 from aftersales.tickets.events import TicketMessageAdded, TicketOpened, TicketStageChanged
 from aftersales.tickets.lifecycle import TicketStatus
 from aftersales.tickets.models import TicketMessage
@@ -38,7 +39,12 @@ def on_ticket_message_added(event: TicketMessageAdded) -> None:
 
 
 def on_ticket_stage_changed(event: TicketStageChanged) -> None:
-    kind = STATUS_MAIL.get(TicketStatus(event.to_status))
+    to_status = TicketStatus(event.to_status)
+    if to_status == TicketStatus.CLOSED and getattr(event.actor, "role", None) == Role.CUSTOMER:
+        # The customer closed it by confirming the resolution itself: it has just seen the
+        # portal's confirmation, and an e-mail saying "closed" would only tell it what it did.
+        return
+    kind = STATUS_MAIL.get(to_status)
     if kind is not None:
         outbound_queue(ticket=event.ticket, kind=kind)
 

@@ -88,6 +88,14 @@ def sla_unread(user: Any) -> int:
     return sla_unread_count(user=user)
 
 
+@register.filter(is_safe=True)
+def linkify(text: Any) -> str:
+    """Plain text escaped, with its http(s) addresses as safe links (``core.linkify``)."""
+    from aftersales.core.linkify import linkify as _linkify
+
+    return _linkify(str(text or ""))
+
+
 @register.filter
 def message_text(message: Any) -> str:
     """A message as this reader should read it: platform events in the reader's language."""

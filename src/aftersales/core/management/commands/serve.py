@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+
+def serve_url(host: str, port: int) -> str:
+    """The address a browser uses for ``--host``/``--port``: a wildcard host (all interfaces)
+    becomes this machine's name, an IPv6 address gets its brackets."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding to it
+        host = socket.gethostname() or "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 class Command(BaseCommand):
@@ -33,6 +44,8 @@ class Command(BaseCommand):
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "aftersales.settings",
             "AFTERSALES_DATA_DIR": str(settings.DATA_DIR),
+            # Tracking links in e-mail follow the address served (AFTERSALES_PUBLIC_URL wins).
+            "AFTERSALES_SERVE_URL": serve_url(options["host"], options["port"]),
         }
         commands = [
             [

@@ -40,7 +40,7 @@ class Command(BaseCommand):
             "--now",
             type=_anchor,
             default=None,
-            help="the moment the demo ends (ISO date-time); default today's midnight in TIME_ZONE",
+            help="the moment the demo's history ends (ISO date-time); default now",
         )
         parser.add_argument("--batch-size", type=int, default=5000, help="rows per bulk insert batch")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if any ticket exists")

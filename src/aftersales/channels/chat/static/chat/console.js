@@ -8,6 +8,16 @@
   var base = root.dataset.base, streamUrl = root.dataset.stream, presenceUrl = root.dataset.presence;
   var me = parseInt(root.dataset.me, 10), csrf = root.dataset.csrf;
   var ticketBase = root.dataset.ticketBase;
+  // One clock everywhere: the site's time zone (TIME_ZONE), not the browser's.
+  var timeZone = root.dataset.timeZone || "Asia/Shanghai", lang = root.dataset.lang || "zh-hans";
+  function clock(iso) {
+    var when = new Date(iso);
+    try {
+      return when.toLocaleTimeString(lang === "en" ? "en-GB" : "zh-CN", { timeZone: timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+    } catch (e) {
+      return when.toISOString().slice(11, 19);
+    }
+  }
   var selected = null, current = null, lastId = 0, source = null, retry = null, seen = {}, rows = [];
   var baseTitle = document.title;
 
@@ -115,7 +125,7 @@
     node.setAttribute("data-id", m.id);
     if (m.author !== "system") {
       var who = m.author === "visitor" ? (current ? current.visitor : S.visitor) : (m.author_name || (m.author === "bot" ? S.bot_author : S.agent));
-      node.appendChild(el("span", "who", who + " · " + new Date(m.created_at).toLocaleTimeString()));
+      node.appendChild(el("span", "who", who + " · " + clock(m.created_at)));
     }
     node.appendChild(document.createTextNode(m.body));
     if (m.sources && m.sources.length) {
