@@ -33,7 +33,11 @@ def menu_of(client: Client, path: str) -> dict[str, str]:
 
 EXPECTED = {
     Role.ADMIN: {
+        "home",
         "queues",
+        "customers",
+        "macros",
+        "settings",
         "call",
         "chat",
         "kb",
@@ -44,10 +48,22 @@ EXPECTED = {
         "webhooks",
         "admin",
     },
-    Role.SUPERVISOR: {"queues", "call", "chat", "kb", "reports", "first_response", "notifications"},
-    Role.AGENT: {"queues", "call", "chat", "kb", "notifications"},
-    Role.TECHNICIAN: {"queues", "notifications"},
-    Role.PARTS_CLERK: {"queues", "notifications"},
+    Role.SUPERVISOR: {
+        "home",
+        "queues",
+        "customers",
+        "call",
+        "chat",
+        "kb",
+        "reports",
+        "first_response",
+        "macros",
+        "notifications",
+        "settings",
+    },
+    Role.AGENT: {"home", "queues", "customers", "call", "chat", "kb", "macros", "notifications"},
+    Role.TECHNICIAN: {"home", "queues", "customers", "macros", "notifications"},
+    Role.PARTS_CLERK: {"home", "queues", "customers", "macros", "notifications"},
 }
 
 

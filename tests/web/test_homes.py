@@ -79,7 +79,7 @@ def test_the_console_landing_page_is_each_roles_home(login, db, role, template):
 def test_a_supervisor_no_longer_lands_on_an_empty_mine_queue(login, supervisor):
     body = login(supervisor, "zh-hans").get("/console/").content.decode()
     assert "团队概览" in body and 'data-chart="teams"' in body
-    assert 'class="active">首页' in body
+    assert 'aria-current="page" data-nav="home">首页' in body
 
 
 @pytest.mark.parametrize(

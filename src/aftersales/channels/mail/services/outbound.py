@@ -15,9 +15,10 @@ import datetime as dt
 import logging
 import smtplib
 import ssl
+import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 from types import TracebackType
 
 from django.db import transaction
@@ -187,7 +188,9 @@ def outbound_queue(
         subject=subject,
         text=text,
         html=html,
-        message_id=make_msgid(domain=conf.mail_domain()).strip("<>"),
+        # uuid4 (os.urandom), not make_msgid: that draws on the ``random`` module, which tests
+        # and Hypothesis seed, and gave two e-mails one Message-ID.
+        message_id=f"{uuid.uuid4().hex}@{conf.mail_domain()}",
         in_reply_to=in_reply_to,
         references=" ".join(references),
         is_notification=kind != OutboundKind.REPLY,
