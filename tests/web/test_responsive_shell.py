@@ -270,8 +270,11 @@ def role_pages(role: str, world: dict[str, Any], language: str) -> list[tuple[st
             ("help-ask", f"/help/{locale}/ask/"),
         ]
     pages = [
-        ("queue", "/console/"),
+        ("home", "/console/"),
+        ("queue", "/console/queue/mine/"),
         ("ticket", f"/console/tickets/{number}/"),
+        ("customers", "/console/customers/"),
+        ("macros", "/console/macros/"),
         ("customer", f"/console/customers/{code}/"),
         ("notifications", "/console/notifications/"),
         ("account", "/account/two-step/"),
@@ -287,6 +290,9 @@ def role_pages(role: str, world: dict[str, Any], language: str) -> list[tuple[st
         ]
     if role in ("admin", "supervisor"):
         pages += [
+            ("settings-sla", "/console/settings/sla/"),
+            ("settings-calendars", "/console/settings/calendars/"),
+            ("settings-teams", "/console/settings/teams/"),
             ("report-sla", "/console/reports/sla/"),
             ("report-first-response", "/console/reports/first-response/"),
             ("kb-reports", "/console/kb/reports/"),
