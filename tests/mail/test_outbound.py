@@ -12,8 +12,12 @@ import time_machine
 from django.utils import timezone
 
 from aftersales.channels.mail.models import OutboundEmail, OutboundStatus
-from aftersales.channels.mail.services import inbound_ingest, outbound_due_for_sending, outbound_send
-from aftersales.channels.mail.services import smtp_session
+from aftersales.channels.mail.services import (
+    inbound_ingest,
+    outbound_due_for_sending,
+    outbound_send,
+    smtp_session,
+)
 from aftersales.channels.mail.services.outbound import MAX_ATTEMPTS, build_message, sending_lease
 from aftersales.tickets.lifecycle import TicketStatus
 from aftersales.tickets.services import ticket_add_message, ticket_open, ticket_transition
