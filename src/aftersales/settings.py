@@ -241,6 +241,9 @@ CELERY_BROKER_URL = os.environ.get("AFTERSALES_BROKER_URL", "filesystem://")
 CELERY_TASK_ALWAYS_EAGER = _env_bool("AFTERSALES_TASKS_EAGER")
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
+# Celery's Django fix-up would close the database connections around every task; aftersales.celery
+# recycles them as Django does for requests (CONN_MAX_AGE, broken ones) instead.
+CELERY_DB_REUSE_MAX = 100_000
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "core.purge_idempotency_records", "schedule": 3600.0},
     # Warn and escalate SLA clocks that fell due and arm the alarms coming into the horizon
