@@ -200,7 +200,10 @@ def test_agent_edits_the_customer_contacts_addresses_and_products(agent, home):
     )
     assert Contact.objects.get(pk=home["contact"].pk).name == "孙丽（本人）"
 
-    client.post(url + "addresses/", {"line": "北京市朝阳区建国路2号", "label": "公司"})
+    client.post(
+        url + "addresses/", {"line": "北京市朝阳区建国路2号", "label": "公司", "postal_code": "100022"}
+    )
+    assert Address.objects.get(line="北京市朝阳区建国路2号").postal_code == "100022"  # kept on add too
     assert Address.objects.filter(customer=customer, label="公司").exists()
     client.post(
         url + "addresses/",

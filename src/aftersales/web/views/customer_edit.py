@@ -254,6 +254,7 @@ def address_save(request: HttpRequest, code: str) -> HttpResponse:
                 line=data["line"],
                 region=region,
                 label=data["label"],
+                postal_code=data["postal_code"],
                 is_default=data["is_default"],
             )
     except ApplicationError as exc:
